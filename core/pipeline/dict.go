@@ -79,9 +79,9 @@ type AnnotatedSet struct {
 
 // BuildReport summarises a dictionary build.
 type BuildReport struct {
-	Lists       []lexicon.LoadReport
-	Mentions    map[string]int // annotated mentions added as terms, per set
-	Skipped     map[string]int // annotations whose label has no canonical type, per set
+	Lists    []lexicon.LoadReport
+	Mentions map[string]int // annotated mentions added as terms, per set
+	Skipped  map[string]int // annotations whose label has no canonical type, per set
 }
 
 // BuildDictionary builds a dictionary from term lists and training annotations.
