@@ -1,10 +1,11 @@
 package text
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -78,27 +79,15 @@ func Normalize(s string, opt Options) (*Normalized, error) {
 	if len(s) > math.MaxInt32 {
 		return nil, fmt.Errorf("text: input of %d bytes exceeds the %d-byte limit", len(s), math.MaxInt32)
 	}
-	n := utf8.RuneCountInString(s)
+	n := runeCountBound(s)
 	b := &normBuilder{
+		s:        s,
 		runes:    make([]rune, 0, n),
 		origRune: make([]int32, 0, n),
 		origByte: make([]int32, 0, n),
+		runIdx:   -1,
+		breakIdx: -1,
 	}
-	b.text.Grow(len(s))
-
-	// The pending whitespace run (WhitespaceCollapse): its first rune and its first line
-	// break, whose positions the emitted rune takes when the run ends.
-	runIdx, runByte := -1, 0
-	breakIdx, breakByte := -1, 0
-	flushRun := func() {
-		if breakIdx >= 0 {
-			b.emit('\n', breakIdx, breakByte)
-		} else {
-			b.emit(' ', runIdx, runByte)
-		}
-		runIdx, breakIdx = -1, -1
-	}
-
 	idx := 0
 	for i := 0; i < len(s); idx++ {
 		r, size := rune(s[i]), 1
@@ -111,60 +100,136 @@ func Normalize(s string, opt Options) (*Normalized, error) {
 		off := i
 		i += size
 
-		if !isSpace(r) {
-			if runIdx >= 0 {
-				flushRun()
+		// CJK ideographs, most of clinical text, are neither space nor in any table.
+		if r >= 0x3400 && r <= 0x9FFF {
+			if b.runIdx >= 0 {
+				b.flushRun()
 			}
-			b.emit(opt.mapRune(r), idx, off)
+			b.keep(r, idx, off)
+			continue
+		}
+		if !isSpace(r) {
+			if b.runIdx >= 0 {
+				b.flushRun()
+			}
+			b.emit(opt.mapRune(r), r, idx, off, i)
 			continue
 		}
 		switch opt.Whitespace {
 		case WhitespaceRemove:
+			b.drop(off, i)
 		case WhitespaceCollapse:
-			if runIdx < 0 {
-				runIdx, runByte = idx, off
+			b.drop(off, i)
+			if b.runIdx < 0 {
+				b.runIdx, b.runByte = idx, off
 			}
 			// The '\n' of a "\r\n" stands for the break rather than its '\r'.
-			if isLineBreak(r) && (breakIdx < 0 || r == '\n' && breakIdx == idx-1 && s[breakByte] == '\r') {
-				breakIdx, breakByte = idx, off
+			if isLineBreak(r) && (b.breakIdx < 0 || r == '\n' && b.breakIdx == idx-1 && s[b.breakByte] == '\r') {
+				b.breakIdx, b.breakByte = idx, off
 			}
 		default:
+			m := r
 			if opt.UnifyNewlines {
 				if r == '\r' && i < len(s) && s[i] == '\n' {
+					b.drop(off, i)
 					continue
 				}
 				if isLineBreak(r) {
-					r = '\n'
+					m = '\n'
 				}
 			}
-			b.emit(opt.mapRune(r), idx, off)
+			b.emit(opt.mapRune(m), r, idx, off, i)
 		}
 	}
-	if runIdx >= 0 {
-		flushRun()
+	if b.runIdx >= 0 {
+		b.flushRun()
 	}
 	return &Normalized{
-		Text:      b.text.String(),
+		Text:      b.finish(),
 		Runes:     b.runes,
 		orig:      s,
-		origRunes: n,
+		origRunes: idx,
 		origRune:  b.origRune,
 		origByte:  b.origByte,
 	}, nil
 }
 
+// runeCountBound is the number of bytes of s that do not continue a UTF-8 sequence: the
+// rune count of valid UTF-8, found without decoding, to size the output exactly. It reads
+// eight bytes at a time because it is a pass over the whole input.
+func runeCountBound(s string) int {
+	n := len(s)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		// A continuation byte is 10xxxxxx: its top bit set and the next one clear.
+		n -= bits.OnesCount64(w &^ (w << 1) & 0x8080808080808080)
+	}
+	for ; i < len(s); i++ {
+		if s[i]&0xC0 == 0x80 {
+			n--
+		}
+	}
+	return n
+}
+
+// normBuilder accumulates the output of Normalize. The text is copied from the original
+// in whole stretches of unchanged runes: clinical text is mostly left as it is.
 type normBuilder struct {
-	text     strings.Builder
+	s        string
+	text     []byte
+	copied   int // s[copied:] is not yet accounted for in text
 	runes    []rune
 	origRune []int32
 	origByte []int32
+
+	// The pending whitespace run (WhitespaceCollapse): its first rune and its first line
+	// break, whose positions the rune standing for the run takes when the run ends.
+	runIdx, runByte     int
+	breakIdx, breakByte int
 }
 
-func (b *normBuilder) emit(r rune, idx, off int) {
-	b.text.WriteRune(r)
+// emit records r, mapped from the original rune orig at rune idx and bytes [off, end).
+func (b *normBuilder) emit(r, orig rune, idx, off, end int) {
+	if r != orig {
+		b.drop(off, end)
+		b.text = utf8.AppendRune(b.text, r)
+	}
+	b.keep(r, idx, off)
+}
+
+// keep records r, whose bytes are the text's already, at original rune idx and byte off.
+func (b *normBuilder) keep(r rune, idx, off int) {
 	b.runes = append(b.runes, r)
 	b.origRune = append(b.origRune, int32(idx))
 	b.origByte = append(b.origByte, int32(off))
+}
+
+// drop leaves the original bytes [off, end) out of the text.
+func (b *normBuilder) drop(off, end int) {
+	if b.text == nil {
+		b.text = make([]byte, 0, len(b.s))
+	}
+	b.text = append(b.text, b.s[b.copied:off]...)
+	b.copied = end
+}
+
+// flushRun emits the rune standing for a whitespace run, whose runes were all dropped.
+func (b *normBuilder) flushRun() {
+	r, idx, off := ' ', b.runIdx, b.runByte
+	if b.breakIdx >= 0 {
+		r, idx, off = '\n', b.breakIdx, b.breakByte
+	}
+	b.text = utf8.AppendRune(b.text, r)
+	b.keep(r, idx, off)
+	b.runIdx, b.breakIdx = -1, -1
+}
+
+func (b *normBuilder) finish() string {
+	if b.text == nil {
+		return b.s
+	}
+	return string(append(b.text, b.s[b.copied:]...))
 }
 
 // mapRune applies the one-to-one steps (width, punctuation, case) to one rune.
@@ -173,10 +238,6 @@ func (opt *Options) mapRune(r rune) rune {
 		if opt.Lower && r >= 'A' && r <= 'Z' {
 			r += 'a' - 'A'
 		}
-		return r
-	}
-	// CJK ideographs, most of clinical text, have no case and no variants in the tables.
-	if r >= 0x3400 && r <= 0x9FFF {
 		return r
 	}
 	if opt.FoldWidth {

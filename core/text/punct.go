@@ -30,19 +30,26 @@ var punctClasses = []struct {
 	{' ', "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"},
 }
 
-// punctMap is punctClasses inverted. The fullwidth ASCII punctuation (＂＇－～（）［］ and
-// the rest of U+FF01–U+FF5E) is not listed: unifyPunct folds that block arithmetically.
-var punctMap = func() map[rune]rune {
-	m := make(map[rune]rune, 128)
+// punctPages is punctClasses inverted, as 256-rune pages of the Basic Multilingual Plane
+// indexed by r>>8 (nil where a page has no members, 0 for a rune that maps to itself): a
+// lookup costs two loads, and most runes it sees (CJK punctuation that is already
+// canonical) miss. The fullwidth ASCII punctuation (＂＇－～（）［］ and the rest of
+// U+FF01–U+FF5E) is not listed: unifyPunct folds that block arithmetically.
+var punctPages = func() *[256]*[256]rune {
+	var pages [256]*[256]rune
 	for _, c := range punctClasses {
 		for _, r := range c.members {
-			if _, dup := m[r]; dup {
+			p := &pages[r>>8]
+			if *p == nil {
+				*p = new([256]rune)
+			}
+			if (*p)[r&0xFF] != 0 {
 				panic("text: punctuation table lists " + string(r) + " twice")
 			}
-			m[r] = c.canonical
+			(*p)[r&0xFF] = c.canonical
 		}
 	}
-	return m
+	return &pages
 }()
 
 // foldWidth applies the FoldWidth table.
@@ -74,8 +81,10 @@ func unifyPunct(r rune) rune {
 		}
 		return r
 	}
-	if m, ok := punctMap[r]; ok {
-		return m
+	if r <= 0xFFFF {
+		if page := punctPages[r>>8]; page != nil && page[r&0xFF] != 0 {
+			return page[r&0xFF]
+		}
 	}
 	return r
 }

@@ -91,7 +91,7 @@ func isCloser(r rune) bool {
 // hardCut is where a piece starting at start and holding no pause mark ends: at start+max,
 // or a little earlier where that would split a unit and an earlier position would not.
 func hardCut(runes []rune, start, max int) int {
-	for cut := start + max; cut > start+max/2; cut-- {
+	for cut := start + max; cut >= start+(max+1)/2; cut-- {
 		if !splitsUnit(runes, cut) {
 			return cut
 		}
