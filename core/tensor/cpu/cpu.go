@@ -1,0 +1,194 @@
+// Package cpu is the pure-Go reference implementation of tensor.Backend.
+//
+// Tensors are plain []float32 slices in row-major order. Matrix products
+// use a packed, register-blocked GEMM whose micro-kernel is AVX2/FMA
+// assembly on amd64 (when the CPU supports it and the purego build tag is
+// absent) and portable Go elsewhere, including GOOS=js GOARCH=wasm. Large
+// products, attention heads and recurrent batches are split across a
+// configurable number of goroutines.
+//
+// Every op follows the contracts documented on tensor.Backend; package
+// tensor/backendtest verifies them.
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/bingli/bingli/core/tensor"
+)
+
+// Backend is the CPU backend. Its methods are safe for concurrent use on
+// distinct destination tensors.
+type Backend struct {
+	threads int
+}
+
+// New returns a CPU backend that uses up to threads goroutines per op;
+// threads ≤ 0 means runtime.GOMAXPROCS(0).
+func New(threads int) *Backend {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	return &Backend{threads: threads}
+}
+
+// Threads returns the number of goroutines an op may use.
+func (c *Backend) Threads() int { return c.threads }
+
+// storage is the CPU's tensor.Storage.
+type storage struct {
+	data []float32
+}
+
+func (s *storage) Len() int { return len(s.data) }
+
+// Name implements tensor.Memory.
+func (c *Backend) Name() string { return "cpu" }
+
+func (c *Backend) wrap(data []float32, shape []int) (*tensor.Tensor, error) {
+	return tensor.Wrap(&storage{data: data}, shape...)
+}
+
+// New implements tensor.Memory.
+func (c *Backend) New(shape ...int) (*tensor.Tensor, error) {
+	n, err := tensor.SizeOf(shape)
+	if err != nil {
+		return nil, fmt.Errorf("New: %w", err)
+	}
+	return c.wrap(make([]float32, n), shape)
+}
+
+// FromSlice implements tensor.Memory.
+func (c *Backend) FromSlice(data []float32, shape ...int) (*tensor.Tensor, error) {
+	n, err := tensor.SizeOf(shape)
+	if err != nil {
+		return nil, fmt.Errorf("FromSlice: %w", err)
+	}
+	if n != len(data) {
+		return nil, fmt.Errorf("FromSlice: %d values for shape %v: %w", len(data), shape, tensor.ErrShape)
+	}
+	return c.wrap(append([]float32(nil), data...), shape)
+}
+
+// Upload implements tensor.Memory.
+func (c *Backend) Upload(dst *tensor.Tensor, data []float32) error {
+	if err := own("Upload", dst); err != nil {
+		return err
+	}
+	if len(data) != dst.Size() {
+		return fmt.Errorf("Upload: %d values into %v: %w", len(data), dst, tensor.ErrShape)
+	}
+	copy(f32(dst), data)
+	return nil
+}
+
+// ToSlice implements tensor.Memory.
+func (c *Backend) ToSlice(t *tensor.Tensor) ([]float32, error) {
+	if err := own("ToSlice", t); err != nil {
+		return nil, err
+	}
+	return append([]float32(nil), f32(t)...), nil
+}
+
+// Download implements tensor.Memory.
+func (c *Backend) Download(dst []float32, t *tensor.Tensor) error {
+	if err := own("Download", t); err != nil {
+		return err
+	}
+	if len(dst) != t.Size() {
+		return fmt.Errorf("Download: %v into %d values: %w", t, len(dst), tensor.ErrShape)
+	}
+	copy(dst, f32(t))
+	return nil
+}
+
+// Copy implements tensor.Memory.
+func (c *Backend) Copy(dst, src *tensor.Tensor) error {
+	const op = "Copy"
+	if err := tensor.CheckSameShape(op, dst, src); err != nil {
+		return err
+	}
+	if err := own(op, dst, src); err != nil {
+		return err
+	}
+	copy(f32(dst), f32(src))
+	return nil
+}
+
+// Fill implements tensor.Memory.
+func (c *Backend) Fill(dst *tensor.Tensor, v float32) error {
+	if err := own("Fill", dst); err != nil {
+		return err
+	}
+	d := f32(dst)
+	for i := range d {
+		d[i] = v
+	}
+	return nil
+}
+
+// Free implements tensor.Memory: the storage is dropped, so later ops on t
+// or its views fail with an error instead of reading stale memory.
+func (c *Backend) Free(t *tensor.Tensor) {
+	if t == nil {
+		return
+	}
+	if s, ok := t.Storage().(*storage); ok {
+		s.data = nil
+	}
+}
+
+// own checks that every non-nil tensor is live CPU storage. Nil tensors are
+// left to the op's shape check, which knows which ones are optional.
+func own(op string, ts ...*tensor.Tensor) error {
+	for _, t := range ts {
+		if t == nil {
+			continue
+		}
+		s, ok := t.Storage().(*storage)
+		if !ok {
+			return fmt.Errorf("%s: %v: %w", op, t, tensor.ErrBackend)
+		}
+		if len(s.data) != t.Size() {
+			return fmt.Errorf("%s: %v was freed: %w", op, t, tensor.ErrArgument)
+		}
+	}
+	return nil
+}
+
+// f32 returns t's elements; t must have passed own. A nil tensor gives nil.
+func f32(t *tensor.Tensor) []float32 {
+	if t == nil {
+		return nil
+	}
+	return t.Storage().(*storage).data
+}
+
+// parallel runs fn over [0, n) split into at most c.threads contiguous
+// chunks, each at least grain long; it runs inline when one chunk suffices.
+func (c *Backend) parallel(n, grain int, fn func(lo, hi int)) {
+	parts := c.threads
+	if grain < 1 {
+		grain = 1
+	}
+	if maxParts := n / grain; maxParts < parts {
+		parts = maxParts
+	}
+	if parts <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + parts - 1) / parts
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,211 @@
+package cpu
+
+import "sync"
+
+// GEMM blocking (Goto/BLIS style). A kc×nc panel of B and an mc×kc block
+// of A are packed into contiguous micro-panels of nr columns and mr rows;
+// the micro-kernel multiplies one A micro-panel by one B micro-panel into an
+// mr×nr tile of C held in registers (12 of the 16 AVX2 registers for 6×16).
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 16 * mr
+	nc = 1024
+)
+
+// gemmBufs are the packing buffers of one goroutine.
+type gemmBufs struct {
+	a [mc * kc]float32
+	b [nc * kc]float32
+}
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmBufs) }}
+
+// kernelFunc adds the product of a packed mr×k A micro-panel and a packed
+// k×nr B micro-panel to the mr×nr tile of c with row stride ldc; k ≥ 1.
+type kernelFunc func(k int, a, b, c []float32, ldc int)
+
+// parallelFlops is the work below which a product runs on one goroutine.
+const parallelFlops = 1 << 18
+
+// sgemm computes C = α·op(A)·op(B) + β·C for row-major matrices with leading
+// dimensions lda, ldb, ldc; op(A) is m×k, op(B) is k×n, using the
+// micro-kernel kern. It splits C into row (or, for wide C, column) blocks
+// over up to threads goroutines.
+func sgemm(kern kernelFunc, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if threads > 1 && 2*m*n*k >= parallelFlops {
+		byRows := m >= n
+		unit, extent := mr, m
+		if !byRows {
+			unit, extent = nr, n
+		}
+		units := (extent + unit - 1) / unit
+		parts := min(threads, units)
+		if parts > 1 {
+			var wg sync.WaitGroup
+			per := (units + parts - 1) / parts * unit
+			for lo := 0; lo < extent; lo += per {
+				hi := min(lo+per, extent)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if byRows {
+						aa := a[lo*lda:]
+						if transA {
+							aa = a[lo:]
+						}
+						sgemmSerial(kern, transA, transB, hi-lo, n, k, alpha, aa, lda, b, ldb, beta, c[lo*ldc:], ldc)
+					} else {
+						bb := b[lo:]
+						if transB {
+							bb = b[lo*ldb:]
+						}
+						sgemmSerial(kern, transA, transB, m, hi-lo, k, alpha, a, lda, bb, ldb, beta, c[lo:], ldc)
+					}
+				}()
+			}
+			wg.Wait()
+			return
+		}
+	}
+	sgemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func sgemmSerial(kern kernelFunc, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if beta != 1 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+	if alpha == 0 || k == 0 {
+		return
+	}
+	bufs := gemmPool.Get().(*gemmBufs)
+	defer gemmPool.Put(bufs)
+	var tile [mr * nr]float32
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			packB(bufs.b[:], transB, b, ldb, pc, jc, kb, nb)
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packA(bufs.a[:], transA, a, lda, ic, pc, mb, kb, alpha)
+				for jr := 0; jr < nb; jr += nr {
+					w := min(nr, nb-jr)
+					bp := bufs.b[jr*kb : (jr+nr)*kb]
+					for ir := 0; ir < mb; ir += mr {
+						h := min(mr, mb-ir)
+						ap := bufs.a[ir*kb : (ir+mr)*kb]
+						off := (ic+ir)*ldc + jc + jr
+						if h == mr && w == nr {
+							kern(kb, ap, bp, c[off:off+(mr-1)*ldc+nr], ldc)
+							continue
+						}
+						clear(tile[:])
+						kern(kb, ap, bp, tile[:], nr)
+						for i := 0; i < h; i++ {
+							row := c[off+i*ldc : off+i*ldc+w]
+							for j := range row {
+								row[j] += tile[i*nr+j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packB packs op(B)[pc:pc+kb, jc:jc+nb] into micro-panels of nr columns,
+// each stored k-major (nr consecutive values per k) and zero-padded.
+func packB(dst []float32, transB bool, b []float32, ldb, pc, jc, kb, nb int) {
+	for jp := 0; jp < nb; jp += nr {
+		w := min(nr, nb-jp)
+		panel := dst[jp*kb : jp*kb+kb*nr]
+		if !transB {
+			for p := 0; p < kb; p++ {
+				src := b[(pc+p)*ldb+jc+jp : (pc+p)*ldb+jc+jp+w]
+				d := panel[p*nr : p*nr+nr]
+				copy(d, src)
+				clear(d[w:])
+			}
+			continue
+		}
+		if w < nr {
+			clear(panel)
+		}
+		for j := 0; j < w; j++ {
+			src := b[(jc+jp+j)*ldb+pc : (jc+jp+j)*ldb+pc+kb]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}
+
+// packA packs α·op(A)[ic:ic+mb, pc:pc+kb] into micro-panels of mr rows,
+// each stored k-major (mr consecutive values per k) and zero-padded.
+func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int, alpha float32) {
+	for ip := 0; ip < mb; ip += mr {
+		h := min(mr, mb-ip)
+		panel := dst[ip*kb : ip*kb+kb*mr]
+		if h < mr {
+			clear(panel)
+		}
+		if transA {
+			for p := 0; p < kb; p++ {
+				src := a[(pc+p)*lda+ic+ip : (pc+p)*lda+ic+ip+h]
+				d := panel[p*mr : p*mr+h]
+				for i, v := range src {
+					d[i] = alpha * v
+				}
+			}
+			continue
+		}
+		for i := 0; i < h; i++ {
+			src := a[(ic+ip+i)*lda+pc : (ic+ip+i)*lda+pc+kb]
+			for p, v := range src {
+				panel[p*mr+i] = alpha * v
+			}
+		}
+	}
+}
+
+// kernelGo is the portable micro-kernel: C[0:mr, 0:nr] (row stride ldc) +=
+// Σ_p a[p, 0:mr]ᵀ·b[p, 0:nr] over k packed steps. Two rows at a time keep
+// 32 accumulators live, which the Go compiler holds mostly in registers.
+func kernelGo(k int, a, b, c []float32, ldc int) {
+	a = a[:k*mr]
+	b = b[:k*nr]
+	for i := 0; i < mr; i += 2 {
+		var r0, r1 [nr]float32
+		for p := 0; p < k; p++ {
+			a0, a1 := a[p*mr+i], a[p*mr+i+1]
+			bp := (*[nr]float32)(b[p*nr : p*nr+nr])
+			for j := range nr {
+				r0[j] += a0 * bp[j]
+				r1[j] += a1 * bp[j]
+			}
+		}
+		c0 := (*[nr]float32)(c[i*ldc : i*ldc+nr])
+		c1 := (*[nr]float32)(c[(i+1)*ldc : (i+1)*ldc+nr])
+		for j := range nr {
+			c0[j] += r0[j]
+			c1[j] += r1[j]
+		}
+	}
+}

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package cpu
+
+// microKernel is the portable Go micro-kernel on this platform.
+func microKernel(k int, a, b, c []float32, ldc int) { kernelGo(k, a, b, c, ldc) }
+
+// KernelName reports which GEMM micro-kernel this build uses.
+func KernelName() string { return "go" }
