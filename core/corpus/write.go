@@ -83,12 +83,15 @@ func WriteBRAT(txt, ann io.Writer, doc Document) error {
 }
 
 // WriteBRATDir writes each document to dir/<id>.txt and dir/<id>.ann (path separators in
-// the id become "_"), creating dir.
+// the id become "_"), creating dir. Documents need IDs.
 func WriteBRATDir(dir string, docs []Document) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("corpus: %w", err)
 	}
 	for _, d := range docs {
+		if d.ID == "" {
+			return fmt.Errorf("corpus: write BRAT to %s: a document has no ID to name its files", dir)
+		}
 		base := filepath.Join(dir, strings.NewReplacer("/", "_", `\`, "_").Replace(d.ID))
 		if err := writeBRATFiles(base, d); err != nil {
 			return err
