@@ -15,6 +15,8 @@ type Backend interface {
 	Indexing
 	Reductions
 	Optimizer
+	Recurrent
+	Attention
 }
 
 // Memory creates tensors and moves data between the host and the backend.

@@ -60,6 +60,8 @@ func Run(t *testing.T, newBackend func() tensor.Backend) {
 		{"Embedding", testEmbedding},
 		{"Reductions", testReductions},
 		{"Optimizer", testOptimizer},
+		{"Recurrent", testRecurrent},
+		{"Attention", testAttention},
 		{"Errors", testErrors},
 	}
 	for i, g := range groups {

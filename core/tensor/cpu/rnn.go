@@ -1,0 +1,301 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/bingli/bingli/core/tensor"
+)
+
+// rnnPass holds the unwrapped slices and sizes of one recurrent call.
+type rnnPass struct {
+	tensor.RNNDims
+	gates, width int // gate blocks and Work row width, in multiples of H
+	x, out, work []float32
+	wih, whh     []float32
+	bih, bhh     []float32
+	lengths      []int32
+	reverse      bool
+	outW, outCol int
+}
+
+func (c *Backend) rnnPass(op string, gates int, w tensor.RNNWeights, seq *tensor.RNNSequence, d tensor.RNNDims) (*rnnPass, error) {
+	if err := own(op, seq.X, seq.Out, seq.Work, seq.H0, seq.C0, seq.HT, seq.CT, w.WIH, w.WHH, w.BIH, w.BHH); err != nil {
+		return nil, err
+	}
+	width := tensor.GRUWorkWidth
+	if gates == 4 {
+		width = tensor.LSTMWorkWidth
+	}
+	return &rnnPass{
+		RNNDims: d, gates: gates, width: width,
+		x: f32(seq.X), out: f32(seq.Out), work: f32(seq.Work),
+		wih: f32(w.WIH), whh: f32(w.WHH), bih: f32(w.BIH), bhh: f32(w.BHH),
+		lengths: seq.Lengths, reverse: seq.Reverse,
+		outW: seq.Out.Dim(2), outCol: seq.OutCol,
+	}, nil
+}
+
+// time returns the position processed at step s.
+func (p *rnnPass) time(s int) int {
+	if p.reverse {
+		return p.T - 1 - s
+	}
+	return s
+}
+
+// active reports whether position t of sequence b is valid.
+func (p *rnnPass) active(t, b int) bool {
+	return p.lengths == nil || t < int(p.lengths[b])
+}
+
+// inputProjection writes X·WIHᵀ + BIH into the first gates·H columns of
+// every Work row.
+func (c *Backend) inputProjection(p *rnnPass) {
+	g, ld := p.gates*p.H, p.width*p.H
+	sgemm(defaultKernel, c.threads, false, true, p.T*p.B, g, p.In, 1, p.x, p.In, p.wih, p.In, 0, p.work, ld)
+	for r := range p.T * p.B {
+		axpy(p.work[r*ld:r*ld+g], p.bih, 1)
+	}
+}
+
+// hiddenProjection sets hp = h·WHHᵀ + BHH for the [B, H] state h.
+func (c *Backend) hiddenProjection(p *rnnPass, hp, h []float32) {
+	g := p.gates * p.H
+	for b := range p.B {
+		copy(hp[b*g:(b+1)*g], p.bhh)
+	}
+	sgemm(defaultKernel, c.threads, false, true, p.B, g, p.H, 1, h, p.H, p.whh, p.H, 1, hp, g)
+}
+
+// initState returns a [B, H] state copied from s, or zeros for nil.
+func initState(s *tensor.Tensor, n int) []float32 {
+	h := make([]float32, n)
+	copy(h, f32(s))
+	return h
+}
+
+func sig(v float32) float32   { return float32(1 / (1 + math.Exp(-float64(v)))) }
+func tanhf(v float32) float32 { return float32(math.Tanh(float64(v))) }
+
+// GRU implements tensor.Recurrent. Work row layout per (t, b):
+// [r z n hn hprev], hn = W_hn h + b_hn.
+func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
+	const op = "GRU"
+	d, err := tensor.CheckRNN(op, 3, w, seq)
+	if err != nil {
+		return err
+	}
+	p, err := c.rnnPass(op, 3, w, seq, d)
+	if err != nil {
+		return err
+	}
+	H, ld := p.H, p.width*p.H
+	c.inputProjection(p)
+	h := initState(seq.H0, p.B*H)
+	hp := make([]float32, p.B*3*H)
+	for s := range p.T {
+		t := p.time(s)
+		c.hiddenProjection(p, hp, h)
+		for b := range p.B {
+			row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
+			out := p.out[(t*p.B+b)*p.outW+p.outCol : (t*p.B+b)*p.outW+p.outCol+H]
+			if !p.active(t, b) {
+				clear(row)
+				clear(out)
+				continue
+			}
+			hb, hpb := h[b*H:(b+1)*H], hp[b*3*H:(b+1)*3*H]
+			r, z, n, hn, hprev := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H], row[4*H:5*H]
+			copy(hprev, hb)
+			for j := range H {
+				r[j] = sig(r[j] + hpb[j])
+				z[j] = sig(z[j] + hpb[H+j])
+				hn[j] = hpb[2*H+j]
+				n[j] = tanhf(n[j] + r[j]*hn[j])
+				hb[j] = (1-z[j])*n[j] + z[j]*hprev[j]
+			}
+			copy(out, hb)
+		}
+	}
+	copy(f32(seq.HT), h)
+	return nil
+}
+
+// GRUBackward implements tensor.Recurrent.
+func (c *Backend) GRUBackward(w tensor.RNNWeights, seq *tensor.RNNSequence, g *tensor.RNNGrads) error {
+	const op = "GRUBackward"
+	d, err := tensor.CheckRNNBackward(op, 3, w, seq, g)
+	if err != nil {
+		return err
+	}
+	fwd := *seq
+	fwd.Out = g.DOut
+	p, err := c.rnnPass(op, 3, w, &fwd, d)
+	if err != nil {
+		return err
+	}
+	if err := own(op, g.DX, g.DHT, g.DH0, g.DW.WIH, g.DW.WHH, g.DW.BIH, g.DW.BHH); err != nil {
+		return err
+	}
+	H, ld, G := p.H, p.width*p.H, 3*p.H
+	dout := f32(g.DOut)
+	dh := initState(g.DHT, p.B*H)
+	dgx := make([]float32, p.T*p.B*G) // input-side pre-activation gradients
+	dgh := make([]float32, p.B*G)     // hidden-side, per step
+	dwhh, dbhh := f32(g.DW.WHH), f32(g.DW.BHH)
+	for s := p.T - 1; s >= 0; s-- {
+		t := p.time(s)
+		for b := range p.B {
+			ghb := dgh[b*G : (b+1)*G]
+			if !p.active(t, b) {
+				clear(ghb)
+				continue
+			}
+			row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
+			r, z, n, hn, hprev := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H], row[4*H:5*H]
+			dhb := dh[b*H : (b+1)*H]
+			axpy(dhb, dout[(t*p.B+b)*p.outW+p.outCol:(t*p.B+b)*p.outW+p.outCol+H], 1)
+			gxb := dgx[(t*p.B+b)*G : (t*p.B+b+1)*G]
+			for j := range H {
+				dn := dhb[j] * (1 - z[j])
+				dz := dhb[j] * (hprev[j] - n[j])
+				dan := dn * (1 - n[j]*n[j])
+				dar := dan * hn[j] * r[j] * (1 - r[j])
+				daz := dz * z[j] * (1 - z[j])
+				gxb[j], gxb[H+j], gxb[2*H+j] = dar, daz, dan
+				ghb[j], ghb[H+j], ghb[2*H+j] = dar, daz, dan*r[j]
+				dhb[j] *= z[j]
+			}
+		}
+		// dh += dGh·WHH; dWHH += dGhᵀ·Hprev; dBHH += Σ dGh. Inactive rows
+		// have zero dGh (and zeroed Work rows), so their dh passes through.
+		sgemm(defaultKernel, c.threads, false, false, p.B, H, G, 1, dgh, G, p.whh, H, 1, dh, H)
+		sgemm(defaultKernel, c.threads, true, false, G, H, p.B, 1, dgh, G, p.work[t*p.B*ld+4*H:], ld, 1, dwhh, H)
+		sumRows(dbhh, dgh, p.B, G)
+	}
+	c.rnnInputBackward(p, g, dgx)
+	if g.DH0 != nil {
+		axpy(f32(g.DH0), dh, 1)
+	}
+	return nil
+}
+
+// rnnInputBackward accumulates DX, dWIH and dBIH from the input-side
+// pre-activation gradients dgx [T·B, G·H].
+func (c *Backend) rnnInputBackward(p *rnnPass, g *tensor.RNNGrads, dgx []float32) {
+	G := p.gates * p.H
+	sgemm(defaultKernel, c.threads, false, false, p.T*p.B, p.In, G, 1, dgx, G, p.wih, p.In, 1, f32(g.DX), p.In)
+	sgemm(defaultKernel, c.threads, true, false, G, p.In, p.T*p.B, 1, dgx, G, p.x, p.In, 1, f32(g.DW.WIH), p.In)
+	sumRows(f32(g.DW.BIH), dgx, p.T*p.B, G)
+}
+
+// LSTM implements tensor.Recurrent. Work row layout per (t, b):
+// [i f g o c cprev hprev] with the gates after their nonlinearities.
+func (c *Backend) LSTM(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
+	const op = "LSTM"
+	d, err := tensor.CheckRNN(op, 4, w, seq)
+	if err != nil {
+		return err
+	}
+	p, err := c.rnnPass(op, 4, w, seq, d)
+	if err != nil {
+		return err
+	}
+	H, ld := p.H, p.width*p.H
+	c.inputProjection(p)
+	h := initState(seq.H0, p.B*H)
+	cs := initState(seq.C0, p.B*H)
+	hp := make([]float32, p.B*4*H)
+	for s := range p.T {
+		t := p.time(s)
+		c.hiddenProjection(p, hp, h)
+		for b := range p.B {
+			row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
+			out := p.out[(t*p.B+b)*p.outW+p.outCol : (t*p.B+b)*p.outW+p.outCol+H]
+			if !p.active(t, b) {
+				clear(row)
+				clear(out)
+				continue
+			}
+			hb, cb, hpb := h[b*H:(b+1)*H], cs[b*H:(b+1)*H], hp[b*4*H:(b+1)*4*H]
+			ig, fg, gg, og := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H]
+			cc, cprev, hprev := row[4*H:5*H], row[5*H:6*H], row[6*H:7*H]
+			copy(cprev, cb)
+			copy(hprev, hb)
+			for j := range H {
+				ig[j] = sig(ig[j] + hpb[j])
+				fg[j] = sig(fg[j] + hpb[H+j])
+				gg[j] = tanhf(gg[j] + hpb[2*H+j])
+				og[j] = sig(og[j] + hpb[3*H+j])
+				cc[j] = fg[j]*cprev[j] + ig[j]*gg[j]
+				cb[j] = cc[j]
+				hb[j] = og[j] * tanhf(cc[j])
+			}
+			copy(out, hb)
+		}
+	}
+	copy(f32(seq.HT), h)
+	copy(f32(seq.CT), cs)
+	return nil
+}
+
+// LSTMBackward implements tensor.Recurrent.
+func (c *Backend) LSTMBackward(w tensor.RNNWeights, seq *tensor.RNNSequence, g *tensor.RNNGrads) error {
+	const op = "LSTMBackward"
+	d, err := tensor.CheckRNNBackward(op, 4, w, seq, g)
+	if err != nil {
+		return err
+	}
+	fwd := *seq
+	fwd.Out = g.DOut
+	p, err := c.rnnPass(op, 4, w, &fwd, d)
+	if err != nil {
+		return err
+	}
+	if err := own(op, g.DX, g.DHT, g.DCT, g.DH0, g.DC0, g.DW.WIH, g.DW.WHH, g.DW.BIH, g.DW.BHH); err != nil {
+		return err
+	}
+	H, ld, G := p.H, p.width*p.H, 4*p.H
+	dout := f32(g.DOut)
+	dh := initState(g.DHT, p.B*H)
+	dc := initState(g.DCT, p.B*H)
+	dg := make([]float32, p.T*p.B*G) // pre-activation gradients, both sides
+	dwhh, dbhh := f32(g.DW.WHH), f32(g.DW.BHH)
+	for s := p.T - 1; s >= 0; s-- {
+		t := p.time(s)
+		step := dg[t*p.B*G : (t+1)*p.B*G]
+		for b := range p.B {
+			if !p.active(t, b) {
+				continue
+			}
+			row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
+			ig, fg, gg, og := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H]
+			cc, cprev := row[4*H:5*H], row[5*H:6*H]
+			dhb, dcb := dh[b*H:(b+1)*H], dc[b*H:(b+1)*H]
+			axpy(dhb, dout[(t*p.B+b)*p.outW+p.outCol:(t*p.B+b)*p.outW+p.outCol+H], 1)
+			gb := step[b*G : (b+1)*G]
+			for j := range H {
+				tc := tanhf(cc[j])
+				do := dhb[j] * tc
+				dcj := dcb[j] + dhb[j]*og[j]*(1-tc*tc)
+				gb[j] = dcj * gg[j] * ig[j] * (1 - ig[j])
+				gb[H+j] = dcj * cprev[j] * fg[j] * (1 - fg[j])
+				gb[2*H+j] = dcj * ig[j] * (1 - gg[j]*gg[j])
+				gb[3*H+j] = do * og[j] * (1 - og[j])
+				dcb[j] = dcj * fg[j]
+				dhb[j] = 0
+			}
+		}
+		sgemm(defaultKernel, c.threads, false, false, p.B, H, G, 1, step, G, p.whh, H, 1, dh, H)
+		sgemm(defaultKernel, c.threads, true, false, G, H, p.B, 1, step, G, p.work[t*p.B*ld+6*H:], ld, 1, dwhh, H)
+		sumRows(dbhh, step, p.B, G)
+	}
+	c.rnnInputBackward(p, g, dg)
+	if g.DH0 != nil {
+		axpy(f32(g.DH0), dh, 1)
+	}
+	if g.DC0 != nil {
+		axpy(f32(g.DC0), dc, 1)
+	}
+	return nil
+}
