@@ -78,8 +78,9 @@
 // # Vocabulary
 //
 // [Vocab] is a character vocabulary over normalised text: the specials [PAD]=0 [UNK]=1
-// [CLS]=2 [SEP]=3 [MASK]=4, then (with [VocabOptions].DigitClass) [NUM]=5, then one token per
-// rune in order of decreasing frequency, ties by increasing code point. Latin letters are
-// ordinary single-rune tokens (lower-cased by normalisation, not by the vocabulary). Its text
-// form and [Vocab.Hash] identify it in model bundles.
+// [CLS]=2 [SEP]=3 [MASK]=4, then [NUM]=5 when DigitClass is set in [VocabOptions], then one
+// token per rune in order of decreasing frequency, ties by increasing code point. Latin
+// letters are ordinary single-rune tokens (lower-cased by normalisation, not by the
+// vocabulary); digits are their own tokens unless DigitClass maps them all to [NUM]. Its
+// text form ([Vocab.Save]) and [Vocab.Hash] identify it in model bundles.
 package text

@@ -210,7 +210,8 @@ func (e *VocabError) Error() string {
 	return fmt.Sprintf("text: vocab line %d: %s", e.Line, e.Msg)
 }
 
-// maxVocabLine bounds a line: the longest valid one is a \UXXXXXXXX escape plus a '\r'.
+// maxVocabLine bounds a line well above the longest valid one (a \UXXXXXXXX escape and a
+// '\r', 11 bytes), so a file that is not a vocabulary fails fast instead of filling memory.
 const maxVocabLine = 64
 
 // LoadVocab reads the format Save writes. It accepts a final line without '\n', lines ending
