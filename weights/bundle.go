@@ -208,11 +208,37 @@ func SaveBundle(dir string, b *Bundle) error {
 // BundleConfig), checks the tensor file's SHA-256 against the config
 // before parsing it, and verifies vocab.txt and lexicon.bin when present.
 // Errors name the offending file.
-func LoadBundle(dir string) (*Bundle, error) {
-	cfgPath := filepath.Join(dir, ConfigFileName)
-	raw, err := readFileLimit(cfgPath, MaxHeaderSize)
+func LoadBundle(dir string) (*Bundle, error) { return loadBundle(os.DirFS(dir), dir) }
+
+// LoadBundleFS is LoadBundle for a bundle at the root of fsys: an embed.FS
+// sub-tree (fs.Sub) compiled into a binary, or files the browser fetched
+// (fstest.MapFS). Errors name files relative to fsys.
+func LoadBundleFS(fsys fs.FS) (*Bundle, error) { return loadBundle(fsys, "") }
+
+func loadBundle(fsys fs.FS, dir string) (*Bundle, error) {
+	path := func(name string) string {
+		if dir == "" {
+			return name
+		}
+		return filepath.Join(dir, name)
+	}
+	read := func(name string, limit int64) ([]byte, error) {
+		fh, err := fsys.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("bundle %s: %w", path(name), err)
+		}
+		defer fh.Close()
+		b, err := readAllLimit(fh, limit)
+		if err != nil {
+			return nil, fmt.Errorf("bundle %s: %w", path(name), err)
+		}
+		return b, nil
+	}
+
+	cfgPath := path(ConfigFileName)
+	raw, err := read(ConfigFileName, MaxHeaderSize)
 	if err != nil {
-		return nil, fmt.Errorf("bundle: %w", err)
+		return nil, err
 	}
 	b := &Bundle{}
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -228,10 +254,10 @@ func LoadBundle(dir string) (*Bundle, error) {
 		return nil, fmt.Errorf("bundle %s: %w", cfgPath, err)
 	}
 
-	tensorPath := filepath.Join(dir, c.TensorFile)
-	tb, err := readFileLimit(tensorPath, MaxSize)
+	tensorPath := path(c.TensorFile)
+	tb, err := read(c.TensorFile, MaxSize)
 	if err != nil {
-		return nil, fmt.Errorf("bundle: %w", err)
+		return nil, err
 	}
 	if h := SHA256Hex(tb); h != c.TensorSHA256 {
 		return nil, fmt.Errorf("bundle %s: sha256 %s, but %s records %s: %w", tensorPath, h, ConfigFileName, c.TensorSHA256, ErrMismatch)
@@ -245,19 +271,18 @@ func LoadBundle(dir string) (*Bundle, error) {
 		dst  *[]byte
 		hash string
 	}{{VocabFileName, &b.Vocab, c.VocabSHA256}, {LexiconFileName, &b.Lexicon, c.LexiconSHA256}} {
-		p := filepath.Join(dir, e.name)
-		data, err := readFileLimit(p, MaxSize)
+		data, err := read(e.name, MaxSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("bundle: %w", err)
+			return nil, err
 		}
 		if e.hash == "" {
-			return nil, fmt.Errorf("bundle %s: present but %s records no hash for it: %w", p, ConfigFileName, ErrInvalid)
+			return nil, fmt.Errorf("bundle %s: present but %s records no hash for it: %w", path(e.name), ConfigFileName, ErrInvalid)
 		}
 		if h := SHA256Hex(data); h != e.hash {
-			return nil, fmt.Errorf("bundle %s: sha256 %s, but %s records %s: %w", p, h, ConfigFileName, e.hash, ErrMismatch)
+			return nil, fmt.Errorf("bundle %s: sha256 %s, but %s records %s: %w", path(e.name), h, ConfigFileName, e.hash, ErrMismatch)
 		}
 		*e.dst = data
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -226,5 +228,34 @@ func editConfig(t *testing.T, dir string, edit func(map[string]any)) {
 	}
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLoadBundleFS(t *testing.T) {
+	dir := t.TempDir()
+	b := sampleBundle()
+	b.Config.TensorFile = CompressedTensorFileName
+	if err := SaveBundle(dir, b); err != nil {
+		t.Fatal(err)
+	}
+	mfs := fstest.MapFS{}
+	for _, name := range []string{ConfigFileName, CompressedTensorFileName, VocabFileName, LexiconFileName} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mfs[name] = &fstest.MapFile{Data: data}
+	}
+	got, err := LoadBundleFS(mfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Config.TensorSHA256 != b.Config.TensorSHA256 || string(got.Vocab) != string(b.Vocab) {
+		t.Error("bundle differs")
+	}
+	delete(mfs, CompressedTensorFileName)
+	if _, err := LoadBundleFS(mfs); !errors.Is(err, fs.ErrNotExist) ||
+		!strings.HasPrefix(err.Error(), "bundle model.safetensors.zst: ") {
+		t.Errorf("missing tensor file: %v", err)
 	}
 }

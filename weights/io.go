@@ -63,7 +63,7 @@ func decompress(b []byte, maxSize int64) ([]byte, error) {
 // and parses it. At most MaxSize+1 bytes are read; the buffer grows with
 // what r really delivers, never with what the header claims.
 func Read(r io.Reader) (*File, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	b, err := readAllLimit(r, MaxSize)
 	if err != nil {
 		return nil, fmt.Errorf("read safetensors: %w", err)
 	}
@@ -98,12 +98,22 @@ func readFileLimit(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, limit+1))
+	b, err := readAllLimit(fh, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return b, nil
+}
+
+// readAllLimit reads r to the end, failing with ErrTooLarge beyond limit
+// bytes. The buffer grows with what r delivers.
+func readAllLimit(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than the %d-byte limit: %w", path, limit, ErrTooLarge)
+		return nil, fmt.Errorf("larger than the %d-byte limit: %w", limit, ErrTooLarge)
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package weights
 
 import (
 	"fmt"
+	"maps"
 	"math"
 )
 
@@ -230,7 +231,7 @@ func (f *File) Float32(name string, shape ...int) ([]float32, error) {
 // keep returns true (every 2-D float tensor if keep is nil) is replaced by
 // its int8 pair; other tensors and the metadata are kept as they are.
 func (f *File) QuantizeAll(keep func(t *Tensor) bool) (*File, error) {
-	out := &File{Metadata: f.Metadata}
+	out := &File{Metadata: maps.Clone(f.Metadata)}
 	for i := range f.Tensors {
 		t := &f.Tensors[i]
 		isFloat := t.DType == F32 || t.DType == F16 || t.DType == BF16 || t.DType == F64

@@ -67,7 +67,10 @@ func (f *File) Expect(name string, dtype DType, shape ...int) (*Tensor, error) {
 	if err := matchShape(t, shape); err != nil {
 		return nil, err
 	}
-	return t, t.check()
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func matchShape(t *Tensor, want []int) error {
