@@ -17,6 +17,7 @@ type Backend interface {
 	Optimizer
 	Recurrent
 	Attention
+	Quantized
 }
 
 // Memory creates tensors and moves data between the host and the backend.

@@ -5,6 +5,18 @@
 // a CUDA backend implements the same interface, and package
 // tensor/backendtest is the conformance suite both must pass.
 //
+// # Op groups
+//
+// Besides the usual dense ops (Linalg, Elementwise, Activations,
+// Normalization, Regularization, Losses, Indexing, Reductions, Optimizer),
+// the Backend has coarse fused ops that keep device crossings and kernel
+// launches few: a whole GRU or LSTM direction over a padded [T, B, In]
+// batch (Recurrent; bidirectional layers are two calls writing adjacent
+// column blocks of one output), multi-head attention with a key padding
+// mask (Attention), LayerNorm fused with the residual add, and the AdamW
+// update. Quantized multiplies by row-quantised int8 weights, as the
+// browser's model bundles ship them.
+//
 // # Ownership
 //
 // A Tensor is a shape plus a handle to backend Storage (a []float32 on the

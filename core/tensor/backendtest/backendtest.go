@@ -62,6 +62,7 @@ func Run(t *testing.T, newBackend func() tensor.Backend) {
 		{"Optimizer", testOptimizer},
 		{"Recurrent", testRecurrent},
 		{"Attention", testAttention},
+		{"Int8", testInt8},
 		{"Errors", testErrors},
 	}
 	for i, g := range groups {

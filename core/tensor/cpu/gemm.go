@@ -55,17 +55,9 @@ func sgemm(kern kernelFunc, threads int, transA, transB bool, m, n, k int, alpha
 				go func() {
 					defer wg.Done()
 					if byRows {
-						aa := a[lo*lda:]
-						if transA {
-							aa = a[lo:]
-						}
-						sgemmSerial(kern, transA, transB, hi-lo, n, k, alpha, aa, lda, b, ldb, beta, c[lo*ldc:], ldc)
+						sgemmSerial(kern, transA, transB, hi-lo, n, k, alpha, a[offset(transA, lo, lda):], lda, b, ldb, beta, c[lo*ldc:], ldc)
 					} else {
-						bb := b[lo:]
-						if transB {
-							bb = b[lo*ldb:]
-						}
-						sgemmSerial(kern, transA, transB, m, hi-lo, k, alpha, a, lda, bb, ldb, beta, c[lo:], ldc)
+						sgemmSerial(kern, transA, transB, m, hi-lo, k, alpha, a, lda, b[offset(!transB, lo, ldb):], ldb, beta, c[lo:], ldc)
 					}
 				}()
 			}
@@ -74,6 +66,16 @@ func sgemm(kern kernelFunc, threads int, transA, transB bool, m, n, k int, alpha
 		}
 	}
 	sgemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// offset is where row block lo of op(A) starts in A (or column block lo
+// of op(B) in B, with trans negated): row lo of a stored matrix, or column
+// lo when it is stored transposed.
+func offset(trans bool, lo, ld int) int {
+	if trans {
+		return lo
+	}
+	return lo * ld
 }
 
 func sgemmSerial(kern kernelFunc, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,

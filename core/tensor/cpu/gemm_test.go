@@ -43,7 +43,7 @@ func randSlice(r *rand.Rand, n int) []float32 {
 // the portable one, against float64 on sizes that straddle every block edge.
 func TestSGEMM(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	sizes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 300}, {13, 33, 257}, {100, 40, 9}, {2, 1030, 5}}
+	sizes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 300}, {13, 33, 257}, {100, 40, 9}, {2, 1030, 5}, {300, 40, 50}, {40, 300, 50}}
 	if !testing.Short() {
 		sizes = append(sizes, [3]int{20, 1040, 270})
 	}
