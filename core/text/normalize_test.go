@@ -205,7 +205,6 @@ func checkNormalized(t *testing.T, s string, opt Options, nm *Normalized) {
 	orig := []rune(s)
 	nextRune, nextByte := 0, 0 // first original rune (and its byte) not yet accounted for
 	deleted := func(upToRune, upToByte int) {
-		t.Helper()
 		if utf8.RuneCountInString(s[nextByte:upToByte]) != upToRune-nextRune {
 			t.Fatalf("rune and byte offsets disagree before original rune %d", upToRune)
 		}
@@ -234,6 +233,25 @@ func checkNormalized(t *testing.T, s string, opt Options, nm *Normalized) {
 		nextRune, nextByte = re, be
 	}
 	deleted(len(orig), len(s))
+
+	// Each whitespace run of the original survives as one rune, or not at all.
+	runs, spaces := 0, 0
+	for i, r := range orig {
+		if isSpace(r) && (i == 0 || !isSpace(orig[i-1])) {
+			runs++
+		}
+	}
+	for _, r := range nm.Runes {
+		if isSpace(r) {
+			spaces++
+		}
+	}
+	switch {
+	case opt.Whitespace == WhitespaceCollapse && spaces != runs:
+		t.Fatalf("collapsing %q gave %d whitespace runes for %d runs", s, spaces, runs)
+	case opt.Whitespace == WhitespaceRemove && spaces != 0:
+		t.Fatalf("removing whitespace from %q left %d runes", s, spaces)
+	}
 
 	// Whole spans: the original slice by bytes equals the one by runes.
 	n := len(nm.Runes)

@@ -47,20 +47,20 @@ func SplitSentences(runes []rune, maxRunes int) []Piece {
 	return pieces
 }
 
-// appendBounded appends the sentence [start, end), cut into pieces of at most max runes.
-func appendBounded(pieces []Piece, runes []rune, start, end, max int) []Piece {
-	for end-start > max {
+// appendBounded appends the sentence [start, end), cut into pieces of at most limit runes.
+func appendBounded(pieces []Piece, runes []rune, start, end, limit int) []Piece {
+	for end-start > limit {
 		cut := -1
 		// Each scan stops at the last pause of its window, so the next window rescans only
 		// what lies past it: the splitter stays linear in the input.
-		for j := start + max - 1; j >= start; j-- {
+		for j := start + limit - 1; j >= start; j-- {
 			if isPause(runes[j]) {
 				cut = j + 1
 				break
 			}
 		}
 		if cut < 0 {
-			cut = hardCut(runes, start, max)
+			cut = hardCut(runes, start, limit)
 		}
 		pieces = append(pieces, Piece{start, cut})
 		start = cut
@@ -88,15 +88,15 @@ func isCloser(r rune) bool {
 	return false
 }
 
-// hardCut is where a piece starting at start and holding no pause mark ends: at start+max,
+// hardCut is where a piece starting at start and holding no pause mark ends: at start+limit,
 // or a little earlier where that would split a unit and an earlier position would not.
-func hardCut(runes []rune, start, max int) int {
-	for cut := start + max; cut >= start+(max+1)/2; cut-- {
+func hardCut(runes []rune, start, limit int) int {
+	for cut := start + limit; cut >= start+(limit+1)/2; cut-- {
 		if !splitsUnit(runes, cut) {
 			return cut
 		}
 	}
-	return start + max
+	return start + limit
 }
 
 // splitsUnit reports whether cutting before runes[i] would split a unit the tagger should

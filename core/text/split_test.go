@@ -7,10 +7,10 @@ import (
 
 func TestSplitSentences(t *testing.T) {
 	tests := []struct {
-		name string
-		in   string
-		max  int
-		want []string
+		name  string
+		in    string
+		limit int
+		want  []string
 	}{
 		{"empty", "", 10, nil},
 		{"CJK sentence ends", "头痛。发热！咳嗽？无；有", 0, []string{"头痛。", "发热！", "咳嗽？", "无；", "有"}},
@@ -36,14 +36,14 @@ func TestSplitSentences(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			runes := []rune(tt.in)
-			pieces := SplitSentences(runes, tt.max)
-			checkPieces(t, runes, tt.max, pieces)
+			pieces := SplitSentences(runes, tt.limit)
+			checkPieces(t, runes, tt.limit, pieces)
 			var got []string
 			for _, p := range pieces {
 				got = append(got, string(runes[p.Start:p.End]))
 			}
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
-				t.Errorf("SplitSentences(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+				t.Errorf("SplitSentences(%q, %d) = %q, want %q", tt.in, tt.limit, got, tt.want)
 			}
 		})
 	}
@@ -60,13 +60,13 @@ func TestSplitSentencesLong(t *testing.T) {
 	}
 }
 
-// checkPieces checks that pieces are non-empty, within max, and tile runes exactly.
-func checkPieces(t *testing.T, runes []rune, max int, pieces []Piece) {
+// checkPieces checks that pieces are non-empty, within limit, and tile runes exactly.
+func checkPieces(t *testing.T, runes []rune, limit int, pieces []Piece) {
 	t.Helper()
 	next := 0
 	for i, p := range pieces {
-		if p.Start != next || p.End <= p.Start || max > 0 && p.End-p.Start > max {
-			t.Fatalf("piece %d = %+v after offset %d (limit %d, %d runes): not contiguous, empty or too long", i, p, next, max, len(runes))
+		if p.Start != next || p.End <= p.Start || limit > 0 && p.End-p.Start > limit {
+			t.Fatalf("piece %d = %+v after offset %d (limit %d, %d runes): not contiguous, empty or too long", i, p, next, limit, len(runes))
 		}
 		next = p.End
 	}
@@ -81,9 +81,9 @@ func FuzzSplitSentences(f *testing.F) {
 	f.Add("左侧见肿块12.5mm大小", 8)
 	f.Add("xe\u0301e\u0301e\u0301", 1)
 	f.Add("", 0)
-	f.Fuzz(func(t *testing.T, s string, max int) {
-		max %= 300
+	f.Fuzz(func(t *testing.T, s string, limit int) {
+		limit %= 300
 		runes := []rune(s)
-		checkPieces(t, runes, max, SplitSentences(runes, max))
+		checkPieces(t, runes, limit, SplitSentences(runes, limit))
 	})
 }
