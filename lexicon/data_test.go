@@ -155,19 +155,16 @@ func TestFullDictionary(t *testing.T) {
 		t.Errorf("serialised dictionary is %d bytes", buf.Len())
 	}
 
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
+	before := liveHeap()
 	start := time.Now()
 	r, err := Read(bytes.NewReader(buf.Bytes()))
 	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	t.Logf("Read: %v, heap delta %d bytes (%.1f bytes/term)", elapsed, after.HeapAlloc-before.HeapAlloc,
-		float64(after.HeapAlloc-before.HeapAlloc)/float64(s.Terms))
+	heap := liveHeap() - before
+	runtime.KeepAlive(&buf)
+	t.Logf("Read: %v, heap delta %d bytes (%.1f bytes/term)", elapsed, heap, float64(heap)/float64(s.Terms))
 	if r.Hash() != d.Hash() {
 		t.Error("hash differs after Read")
 	}
@@ -197,6 +194,16 @@ func reportThroughput(b *testing.B, chars int, cpu0 time.Duration) {
 	if cpu := cpuTime() - cpu0; cpu > 0 && cpu0 > 0 {
 		b.ReportMetric(total/cpu.Seconds(), "chars/cpu-s")
 	}
+}
+
+// liveHeap returns the live heap after two collections (the second frees
+// what sync.Pools kept through the first).
+func liveHeap() int64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
 
 func benchSegment(b *testing.B, mode Mode) {
@@ -258,23 +265,20 @@ func BenchmarkRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(buf.Len()), "file-bytes")
-	var heap uint64
+	var heap int64
 	b.ResetTimer()
 	for range b.N {
-		var before, after runtime.MemStats
 		b.StopTimer()
-		runtime.GC()
-		runtime.ReadMemStats(&before)
+		before := liveHeap()
 		b.StartTimer()
 		r, err := Read(bytes.NewReader(buf.Bytes()))
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		heap = after.HeapAlloc - before.HeapAlloc
+		heap = liveHeap() - before
 		runtime.KeepAlive(r)
+		runtime.KeepAlive(&buf)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(heap), "heap-bytes")

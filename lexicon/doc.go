@@ -32,6 +32,32 @@
 // learns how much to trust them. Every schema maps Medical (and Food, TCM)
 // to no label, so a dictionary-only tagger ignores them.
 //
+// # Schemas
+//
+// [Schema] maps canonical types to each dataset's labels (for a
+// dictionary-only tagger; types not listed get no label) and labels back to
+// canonical types (for adding training annotations with [Builder.Add]):
+//
+//	ccks2017  Body→身体部位; Check, LabTest, Imaging→检查和检验; Symptom→症状和体征;
+//	          Disease→疾病和诊断; Drug, Procedure, Treatment→治疗.
+//	          Back: 检查和检验→Check, 治疗→Treatment, the others as above.
+//	yidu      Body→解剖部位; Disease→疾病和诊断; Drug→药物; LabTest→实验室检验;
+//	          Imaging→影像检查; Procedure→手术; Check→影像检查 if LooksLikeImaging
+//	          else 实验室检验. Back: one to one (实验室检验→LabTest, 影像检查→Imaging).
+//	cehrner   as yidu, plus Symptom↔症状 (the cEHRNER labels of ChineseBLUE).
+//	ccks2018  Body→AnatomicSite; Symptom→IndependentSymptoms; Procedure→Operation;
+//	          Drug→Medicine. Back: SymptomsDescribed→Symptom too.
+//	cmeee     Disease→dis; Symptom→sym; Procedure, Treatment, Imaging→pro;
+//	          LabTest→ite; Check→pro if LooksLikeImaging else ite; Equipment→equ;
+//	          Drug→dru; Body→bod; Department→dep; Microbe→mic.
+//	          Back: pro→Procedure, ite→LabTest, the others one to one.
+//	cmedqaner Body→body; Department→department; Disease→disease; Drug→drug;
+//	          Symptom→symptom; Check, LabTest, Imaging→test; Procedure,
+//	          Treatment→treatment. Back: test→Check, treatment→Treatment;
+//	          crowd, feature, physiology, time have no canonical type.
+//
+// Medical, Food and TCM get no label in any schema.
+//
 // # Terms
 //
 // A term is trimmed, normalised by the caller's hook, and kept only if it is
