@@ -188,26 +188,39 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int, alp
 }
 
 // kernelGo is the portable micro-kernel: C[0:mr, 0:nr] (row stride ldc) +=
-// Σ_p a[p, 0:mr]ᵀ·b[p, 0:nr] over k packed steps. Two rows at a time keep
-// 32 accumulators live, which the Go compiler holds mostly in registers.
+// Σ_p a[p, 0:mr]ᵀ·b[p, 0:nr] over k packed steps. It walks the tile in 2×4
+// sub-tiles whose 8 accumulators and 6 operands stay in registers, which
+// measured fastest of the shapes tried both on amd64 and on wasm.
 func kernelGo(k int, a, b, c []float32, ldc int) {
 	a = a[:k*mr]
 	b = b[:k*nr]
 	for i := 0; i < mr; i += 2 {
-		var r0, r1 [nr]float32
-		for p := 0; p < k; p++ {
-			a0, a1 := a[p*mr+i], a[p*mr+i+1]
-			bp := (*[nr]float32)(b[p*nr : p*nr+nr])
-			for j := range nr {
-				r0[j] += a0 * bp[j]
-				r1[j] += a1 * bp[j]
+		for j := 0; j < nr; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < k; p++ {
+				ap := a[p*mr+i : p*mr+i+2 : p*mr+i+2]
+				bp := b[p*nr+j : p*nr+j+4 : p*nr+j+4]
+				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+				a0, a1 := ap[0], ap[1]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
 			}
-		}
-		c0 := (*[nr]float32)(c[i*ldc : i*ldc+nr])
-		c1 := (*[nr]float32)(c[(i+1)*ldc : (i+1)*ldc+nr])
-		for j := range nr {
-			c0[j] += r0[j]
-			c1[j] += r1[j]
+			r0 := c[i*ldc+j : i*ldc+j+4 : i*ldc+j+4]
+			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4 : (i+1)*ldc+j+4]
+			r0[0] += c00
+			r0[1] += c01
+			r0[2] += c02
+			r0[3] += c03
+			r1[0] += c10
+			r1[1] += c11
+			r1[2] += c12
+			r1[3] += c13
 		}
 	}
 }
