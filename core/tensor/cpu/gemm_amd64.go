@@ -37,6 +37,20 @@ func microKernel(k int, a, b, c []float32, ldc int) {
 	kernelAVX2(k, &a[0], &b[0], &c[0], ldc)
 }
 
+// dequantize sets dst[i] = scale·q[i] (len(q) ≥ len(dst)), eight values
+// per AVX2 step when available.
+func dequantize(dst []float32, q []int8, scale float32) {
+	n := len(dst)
+	q = q[:n]
+	if !hasAVX2FMA || n < 8 {
+		dequantizeGo(dst, q, scale)
+		return
+	}
+	body := n &^ 7
+	dequantAVX2(&dst[0], &q[0], body, scale)
+	dequantizeGo(dst[body:], q[body:], scale)
+}
+
 // KernelName reports which GEMM micro-kernel this build uses.
 func KernelName() string {
 	if hasAVX2FMA {
@@ -50,6 +64,12 @@ func KernelName() string {
 //
 //go:noescape
 func kernelAVX2(k int, a, b, c *float32, ldc int)
+
+// dequantAVX2 sets dst[i] = scale·float32(src[i]) for i < n, n a positive
+// multiple of 8.
+//
+//go:noescape
+func dequantAVX2(dst *float32, src *int8, n int, scale float32)
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 

@@ -141,3 +141,22 @@ func BenchmarkSGEMM(b *testing.B) {
 		}
 	}
 }
+
+// TestDequantize checks the build's int8 dequantisation, tails included.
+func TestDequantize(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 64} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			q := make([]int8, n+3)
+			for i := range q {
+				q[i] = int8(i*37 - 128)
+			}
+			dst := make([]float32, n)
+			dequantize(dst, q, 0.5)
+			for i, v := range dst {
+				if want := 0.5 * float32(q[i]); v != want {
+					t.Fatalf("dst[%d] = %v, want %v", i, v, want)
+				}
+			}
+		})
+	}
+}

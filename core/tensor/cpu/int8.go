@@ -49,13 +49,19 @@ func (c *Backend) MatMulInt8T(y, x *tensor.Tensor, w *tensor.Int8Matrix) error {
 		for blk := lo; blk < hi; blk++ {
 			r0, r1 := blk*int8Block, min((blk+1)*int8Block, out)
 			for r := r0; r < r1; r++ {
-				dst, s := panel[(r-r0)*in:(r-r0+1)*in], ws.scale[r]
-				for i, v := range ws.q[r*in : (r+1)*in] {
-					dst[i] = s * float32(v)
-				}
+				dequantize(panel[(r-r0)*in:(r-r0+1)*in], ws.q[r*in:(r+1)*in], ws.scale[r])
 			}
 			sgemm(defaultKernel, 1, false, true, n, r1-r0, in, 1, xd, in, panel, in, 0, yd[r0:], out)
 		}
 	})
 	return nil
+}
+
+// dequantizeGo sets dst[i] = scale·q[i]; it is the portable version and
+// handles the tail the assembly leaves.
+func dequantizeGo(dst []float32, q []int8, scale float32) {
+	q = q[:len(dst)]
+	for i, v := range q {
+		dst[i] = scale * float32(v)
+	}
 }
