@@ -1,0 +1,179 @@
+package tagger
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bingli/bingli/core/nn"
+	"github.com/bingli/bingli/core/tensor/cpu"
+)
+
+var testLabels = []string{"O", "B-S", "I-S", "B-B", "I-B"}
+
+// tinySegments returns labelled segments with a learnable pattern: characters 6 and 7 start
+// and continue an S entity, 8 starts a B entity.
+func tinySegments(n int, r *rand.Rand) []Segment {
+	segs := make([]Segment, n)
+	for i := range segs {
+		T := 3 + r.IntN(6)
+		s := Segment{Chars: make([]int32, T), Dict: make([]uint8, T), Tags: make([]int32, T)}
+		for t := 0; t < T; t++ {
+			c := int32(9 + r.IntN(4))
+			switch {
+			case t+1 < T && r.IntN(4) == 0:
+				s.Chars[t], s.Tags[t] = 6, 1
+				t++
+				s.Chars[t], s.Tags[t] = 7, 2
+				s.Dict[t] = 2
+				continue
+			case r.IntN(5) == 0:
+				c = 8
+				s.Tags[t] = 3
+			}
+			s.Chars[t] = c
+		}
+		segs[i] = s
+	}
+	return segs
+}
+
+func tinyConfig(attention string) Config {
+	return Config{Vocab: 13, Tags: len(testLabels), CharDim: 5, DictDim: 3, DictFeatures: 4,
+		Hidden: 4, Attention: attention, Heads: 2, Window: 2, Dropout: 0}
+}
+
+// TestGradCheck compares the tagger's backward with central finite differences of its loss,
+// for every parameter tensor (a few elements each), with and without attention.
+func TestGradCheck(t *testing.T) {
+	for _, att := range []string{"none", "full", "window"} {
+		t.Run(att, func(t *testing.T) {
+			be := cpu.New(1)
+			m, err := New(be, tinyConfig(att), testLabels, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			segs := tinySegments(3, rand.New(rand.NewPCG(1, 2)))
+			b, err := MakeBatch(segs, []int{0, 1, 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			params := m.Parameters()
+			if err := nn.ZeroGrad(be, params); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Loss(b); err != nil {
+				t.Fatal(err)
+			}
+			loss := func() float64 {
+				if err := m.SyncCRF(); err != nil {
+					t.Fatal(err)
+				}
+				l, err := m.CRF.NLL(mustEmissions(t, m, b), b.lens(), b.Tags)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return l
+			}
+			r := rand.New(rand.NewPCG(3, 4))
+			var num, ana []float64
+			for _, p := range params {
+				vals, _ := be.ToSlice(p.Value)
+				grads, _ := be.ToSlice(p.Grad)
+				for k := 0; k < 4; k++ {
+					i := r.IntN(len(vals))
+					if p.Name == "char_embedding.weight" && i < 5 {
+						continue // padding row: no gradient by design
+					}
+					const h = 1e-2
+					orig := vals[i]
+					vals[i] = orig + h
+					be.Upload(p.Value, vals)
+					lp := loss()
+					vals[i] = orig - h
+					be.Upload(p.Value, vals)
+					lm := loss()
+					vals[i] = orig
+					be.Upload(p.Value, vals)
+					num = append(num, (lp-lm)/(2*h))
+					ana = append(ana, float64(grads[i]))
+				}
+			}
+			loss()
+			var diff, na, nb float64
+			for i := range num {
+				diff += (num[i] - ana[i]) * (num[i] - ana[i])
+				na += num[i] * num[i]
+				nb += ana[i] * ana[i]
+			}
+			// float32 network, h = 1e-2: a relative error of the whole sampled gradient vector
+			// below 1e-2 separates a correct backward from a wrong one (a sign or missing term
+			// gives errors near 1).
+			rel := math.Sqrt(diff) / math.Max(math.Sqrt(na), math.Sqrt(nb))
+			if rel > 1e-2 || math.IsNaN(rel) {
+				for i := range num {
+					t.Logf("numeric %.6f analytic %.6f", num[i], ana[i])
+				}
+				t.Fatalf("relative gradient error %.3g", rel)
+			}
+		})
+	}
+}
+
+func mustEmissions(t *testing.T, m *Model, b *Batch) []float32 {
+	t.Helper()
+	ctx, err := m.forward(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.free(m.be)
+	return ctx.emissions
+}
+
+func TestMakeBatchLayout(t *testing.T) {
+	segs := []Segment{
+		{Chars: []int32{5, 6, 7}, Dict: []uint8{0, 1, 2}, Tags: []int32{1, 2, 0}},
+		{Chars: []int32{8}, Dict: []uint8{3}, Tags: []int32{3}},
+	}
+	b, err := MakeBatch(segs, []int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.T != 3 || b.B != 2 {
+		t.Fatalf("T, B = %d, %d", b.T, b.B)
+	}
+	wantChars := []int32{5, 8, 6, 0, 7, 0} // time-major
+	wantTags := []int32{1, 2, 0, 3, 0, 0}  // batch-major
+	for i := range wantChars {
+		if b.Chars[i] != wantChars[i] || b.Tags[i] != wantTags[i] {
+			t.Fatalf("chars %v tags %v", b.Chars, b.Tags)
+		}
+	}
+	if _, err := MakeBatch(segs, nil); err == nil {
+		t.Error("empty batch accepted")
+	}
+	if _, err := MakeBatch([]Segment{{}}, []int{0}); err == nil {
+		t.Error("empty segment accepted")
+	}
+}
+
+func TestSpans(t *testing.T) {
+	ts, err := NewTagSet([]string{"S", "B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// O B-S I-S I-B B-B B-S O I-S
+	got := ts.Spans([]int32{0, 1, 2, 4, 3, 1, 0, 2})
+	want := []Span{{1, 3, "S"}, {3, 4, "B"}, {4, 5, "B"}, {5, 6, "S"}, {7, 8, "S"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v want %v", got, want)
+		}
+	}
+	if _, err := TagSetFromLabels([]string{"O", "B-X", "I-Y"}); err == nil {
+		t.Error("mismatched pair accepted")
+	}
+}
