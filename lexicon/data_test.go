@@ -62,31 +62,28 @@ type fullData struct {
 	err     error
 }
 
-var full = sync.OnceValue(func() fullData {
-	dir, ok := os.LookupEnv("bingli_full_dir")
-	if !ok {
-		return fullData{}
-	}
-	start := time.Now()
-	b := NewBuilder(normalize)
-	reps, err := b.LoadDefault(os.DirFS(filepath.Join(dir, "lexicon")), DefaultOptions{})
-	if err != nil {
-		return fullData{err: err}
-	}
-	d, err := b.Build()
-	return fullData{dict: d, reports: reps, load: time.Since(start), err: err}
-})
+var (
+	fullOnce sync.Once
+	full     fullData
+)
 
 // fullDictionary loads (once) the default dictionary from the staged lists.
 func fullDictionary(tb testing.TB) (*Dictionary, fullData) {
 	tb.Helper()
 	dir := dataDir(tb)
-	os.Setenv("bingli_full_dir", dir)
-	f := full()
-	if f.err != nil {
-		tb.Fatal(f.err)
+	fullOnce.Do(func() {
+		start := time.Now()
+		b := NewBuilder(normalize)
+		full.reports, full.err = b.LoadDefault(os.DirFS(filepath.Join(dir, "lexicon")), DefaultOptions{})
+		if full.err == nil {
+			full.dict, full.err = b.Build()
+		}
+		full.load = time.Since(start)
+	})
+	if full.err != nil {
+		tb.Fatal(full.err)
 	}
-	return f.dict, f
+	return full.dict, full
 }
 
 // clinicalText returns the CCKS2017 training texts, normalised, one slice
