@@ -150,7 +150,21 @@ func packB(dst []float32, transB bool, b []float32, ldb, pc, jc, kb, nb int) {
 		if w < nr {
 			clear(panel)
 		}
-		for j := 0; j < w; j++ {
+		j := 0
+		for ; j+4 <= w; j += 4 {
+			// Four rows of B at a time, so each k step writes four
+			// adjacent values.
+			r0 := (jc + jp + j) * ldb
+			s0 := b[r0+pc : r0+pc+kb]
+			s1 := b[r0+ldb+pc : r0+ldb+pc+kb]
+			s2 := b[r0+2*ldb+pc : r0+2*ldb+pc+kb]
+			s3 := b[r0+3*ldb+pc : r0+3*ldb+pc+kb]
+			for p := range s0 {
+				d := panel[p*nr+j : p*nr+j+4 : p*nr+j+4]
+				d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+			}
+		}
+		for ; j < w; j++ {
 			src := b[(jc+jp+j)*ldb+pc : (jc+jp+j)*ldb+pc+kb]
 			for p, v := range src {
 				panel[p*nr+j] = v

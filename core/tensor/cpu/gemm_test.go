@@ -137,6 +137,13 @@ func BenchmarkSGEMM(b *testing.B) {
 					}
 					b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
+				// x·Wᵀ with W stored [N, K], as a Linear layer calls it.
+				b.Run(fmt.Sprintf("%s/transB/threads=%d/kernel=%s", s.name, threads, kern.name), func(b *testing.B) {
+					for b.Loop() {
+						sgemm(kern.fn, threads, false, true, s.m, s.n, s.k, 1, a, s.k, bb, s.k, 0, c, s.n)
+					}
+					b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
 			}
 		}
 	}

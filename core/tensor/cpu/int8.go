@@ -22,8 +22,10 @@ func (c *Backend) UploadInt8(q []int8, scale []float32, rows, cols int) (*tensor
 	return tensor.WrapInt8(&int8Storage{q: append([]int8(nil), q...), scale: append([]float32(nil), scale...)}, rows, cols)
 }
 
-// int8Block is the number of weight rows dequantised at a time.
-const int8Block = 64
+// int8Block bounds the number of weight rows dequantised at a time: large
+// enough that repacking x once per block is cheap, small enough that the
+// float panel stays in cache.
+const int8Block = 256
 
 // MatMulInt8T implements tensor.Quantized. Blocks of int8Block weight rows
 // are dequantised (scale folded in) into a float32 panel and multiplied
@@ -43,11 +45,15 @@ func (c *Backend) MatMulInt8T(y, x *tensor.Tensor, w *tensor.Int8Matrix) error {
 		return fmt.Errorf("%s: weight matrix: %w", op, tensor.ErrBackend)
 	}
 	xd, yd := f32(x), f32(y)
-	blocks := (out + int8Block - 1) / int8Block
+	// A multiple of c.threads blocks of at most int8Block rows (rounded up
+	// to the GEMM's panel width) keeps the goroutines evenly loaded.
+	blocks := c.threads * ((out + c.threads*int8Block - 1) / (c.threads * int8Block))
+	rows := ((out+blocks-1)/blocks + nr - 1) / nr * nr
+	blocks = (out + rows - 1) / max(rows, 1)
 	c.parallel(blocks, 1, func(lo, hi int) {
-		panel := make([]float32, int8Block*in)
+		panel := make([]float32, rows*in)
 		for blk := lo; blk < hi; blk++ {
-			r0, r1 := blk*int8Block, min((blk+1)*int8Block, out)
+			r0, r1 := blk*rows, min((blk+1)*rows, out)
 			for r := r0; r < r1; r++ {
 				dequantize(panel[(r-r0)*in:(r-r0+1)*in], ws.q[r*in:(r+1)*in], ws.scale[r])
 			}

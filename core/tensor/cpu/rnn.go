@@ -74,6 +74,10 @@ func initState(s *tensor.Tensor, n int) []float32 {
 	return h
 }
 
+// gateGrain is the fewest batch rows worth a goroutine in the gate loops
+// (about a thousand gate elements, each a few transcendental calls).
+func gateGrain(h int) int { return max(1, 1024/max(h, 1)) }
+
 func sig(v float32) float32   { return float32(1 / (1 + math.Exp(-float64(v)))) }
 func tanhf(v float32) float32 { return float32(math.Tanh(float64(v))) }
 
@@ -96,26 +100,28 @@ func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 	for s := range p.T {
 		t := p.time(s)
 		c.hiddenProjection(p, hp, h)
-		for b := range p.B {
-			row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
-			out := p.out[(t*p.B+b)*p.outW+p.outCol : (t*p.B+b)*p.outW+p.outCol+H]
-			if !p.active(t, b) {
-				clear(row)
-				clear(out)
-				continue
+		c.parallel(p.B, gateGrain(H), func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
+				out := p.out[(t*p.B+b)*p.outW+p.outCol : (t*p.B+b)*p.outW+p.outCol+H]
+				if !p.active(t, b) {
+					clear(row)
+					clear(out)
+					continue
+				}
+				hb, hpb := h[b*H:(b+1)*H], hp[b*3*H:(b+1)*3*H]
+				r, z, n, hn, hprev := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H], row[4*H:5*H]
+				copy(hprev, hb)
+				for j := range H {
+					r[j] = sig(r[j] + hpb[j])
+					z[j] = sig(z[j] + hpb[H+j])
+					hn[j] = hpb[2*H+j]
+					n[j] = tanhf(n[j] + r[j]*hn[j])
+					hb[j] = (1-z[j])*n[j] + z[j]*hprev[j]
+				}
+				copy(out, hb)
 			}
-			hb, hpb := h[b*H:(b+1)*H], hp[b*3*H:(b+1)*3*H]
-			r, z, n, hn, hprev := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H], row[4*H:5*H]
-			copy(hprev, hb)
-			for j := range H {
-				r[j] = sig(r[j] + hpb[j])
-				z[j] = sig(z[j] + hpb[H+j])
-				hn[j] = hpb[2*H+j]
-				n[j] = tanhf(n[j] + r[j]*hn[j])
-				hb[j] = (1-z[j])*n[j] + z[j]*hprev[j]
-			}
-			copy(out, hb)
-		}
+		})
 	}
 	copy(f32(seq.HT), h)
 	return nil
@@ -209,30 +215,32 @@ func (c *Backend) LSTM(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 	for s := range p.T {
 		t := p.time(s)
 		c.hiddenProjection(p, hp, h)
-		for b := range p.B {
-			row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
-			out := p.out[(t*p.B+b)*p.outW+p.outCol : (t*p.B+b)*p.outW+p.outCol+H]
-			if !p.active(t, b) {
-				clear(row)
-				clear(out)
-				continue
+		c.parallel(p.B, gateGrain(H), func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
+				out := p.out[(t*p.B+b)*p.outW+p.outCol : (t*p.B+b)*p.outW+p.outCol+H]
+				if !p.active(t, b) {
+					clear(row)
+					clear(out)
+					continue
+				}
+				hb, cb, hpb := h[b*H:(b+1)*H], cs[b*H:(b+1)*H], hp[b*4*H:(b+1)*4*H]
+				ig, fg, gg, og := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H]
+				cc, cprev, hprev := row[4*H:5*H], row[5*H:6*H], row[6*H:7*H]
+				copy(cprev, cb)
+				copy(hprev, hb)
+				for j := range H {
+					ig[j] = sig(ig[j] + hpb[j])
+					fg[j] = sig(fg[j] + hpb[H+j])
+					gg[j] = tanhf(gg[j] + hpb[2*H+j])
+					og[j] = sig(og[j] + hpb[3*H+j])
+					cc[j] = fg[j]*cprev[j] + ig[j]*gg[j]
+					cb[j] = cc[j]
+					hb[j] = og[j] * tanhf(cc[j])
+				}
+				copy(out, hb)
 			}
-			hb, cb, hpb := h[b*H:(b+1)*H], cs[b*H:(b+1)*H], hp[b*4*H:(b+1)*4*H]
-			ig, fg, gg, og := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H]
-			cc, cprev, hprev := row[4*H:5*H], row[5*H:6*H], row[6*H:7*H]
-			copy(cprev, cb)
-			copy(hprev, hb)
-			for j := range H {
-				ig[j] = sig(ig[j] + hpb[j])
-				fg[j] = sig(fg[j] + hpb[H+j])
-				gg[j] = tanhf(gg[j] + hpb[2*H+j])
-				og[j] = sig(og[j] + hpb[3*H+j])
-				cc[j] = fg[j]*cprev[j] + ig[j]*gg[j]
-				cb[j] = cc[j]
-				hb[j] = og[j] * tanhf(cc[j])
-			}
-			copy(out, hb)
-		}
+		})
 	}
 	copy(f32(seq.HT), h)
 	copy(f32(seq.CT), cs)
