@@ -25,6 +25,7 @@ type Dropout struct {
 type DropoutCtx struct {
 	be     tensor.Backend
 	p      float32
+	seed   uint64
 	offset uint64
 	masked bool
 	// Y is the forward's output; owned by the context only when masked
@@ -61,9 +62,10 @@ func (d *Dropout) Forward(x *tensor.Tensor) (*tensor.Tensor, *DropoutCtx, error)
 		return nil, nil, fmt.Errorf("nn: dropout: %w", err)
 	}
 	if err := d.be.Dropout(y, x, d.P, d.Seed, d.Offset); err != nil {
+		d.be.Free(y)
 		return nil, nil, fmt.Errorf("nn: dropout: %w", err)
 	}
-	ctx := &DropoutCtx{be: d.be, p: d.P, offset: d.Offset, masked: true, Y: y}
+	ctx := &DropoutCtx{be: d.be, p: d.P, seed: d.Seed, offset: d.Offset, masked: true, Y: y}
 	d.Offset += uint64(x.Size())
 	return y, ctx, nil
 }
@@ -75,7 +77,7 @@ func (d *Dropout) Backward(ctx *DropoutCtx, dy, dx *tensor.Tensor) error {
 	}
 	var err error
 	if ctx.masked {
-		err = d.be.DropoutBackward(dx, dy, ctx.p, d.Seed, ctx.offset)
+		err = d.be.DropoutBackward(dx, dy, ctx.p, ctx.seed, ctx.offset)
 	} else {
 		err = d.be.AddScaled(dx, dy, 1)
 	}

@@ -80,6 +80,7 @@ func (e *Embedding) Forward(ids []int32, lead ...int) (*tensor.Tensor, *Embeddin
 		return nil, nil, fmt.Errorf("nn: embedding %q: %w", e.Weight.Name, err)
 	}
 	if err := e.be.Embedding(y, e.Weight.Value, ids); err != nil {
+		e.be.Free(y)
 		return nil, nil, fmt.Errorf("nn: embedding %q: %w", e.Weight.Name, err)
 	}
 	return y, &EmbeddingCtx{be: e.be, ids: append([]int32(nil), ids...), Y: y}, nil

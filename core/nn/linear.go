@@ -81,10 +81,12 @@ func (l *Linear) Forward(x *tensor.Tensor) (*tensor.Tensor, *LinearCtx, error) {
 		return nil, nil, fmt.Errorf("nn: linear %q: %w", l.Weight.Name, err)
 	}
 	if err := l.be.MatMul(false, true, 1, x, l.Weight.Value, 0, y); err != nil {
+		l.be.Free(y)
 		return nil, nil, fmt.Errorf("nn: linear %q: %w", l.Weight.Name, err)
 	}
 	if l.Bias != nil {
 		if err := l.be.AddBias(y, y, l.Bias.Value); err != nil {
+			l.be.Free(y)
 			return nil, nil, fmt.Errorf("nn: linear %q: %w", l.Weight.Name, err)
 		}
 	}
