@@ -290,11 +290,14 @@ func size(shape []int) int {
 	return n
 }
 
-// matrix returns the matrix view of shape.
+// matrix returns the matrix view of shape (as tensor.Tensor.Matrix).
 func matrix(shape []int) (rows, cols int) {
-	cols = shape[len(shape)-1]
-	return size(shape) / max(cols, 1), cols
+	return size(shape[:len(shape)-1]), shape[len(shape)-1]
 }
 
 // shapes are the tensor shapes elementwise and row-wise ops are tested on.
 var shapes = [][]int{{1}, {1, 1}, {7}, {1, 5}, {4, 1}, {3, 5}, {2, 3, 4}, {33, 17}}
+
+// emptyShapes are the shapes with no elements the elementwise ops must
+// accept.
+var emptyShapes = [][]int{{0}, {2, 0}, {0, 3}}

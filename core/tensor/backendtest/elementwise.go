@@ -11,7 +11,7 @@ import (
 func name(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 func testElementwise(s *suite) {
-	for _, sh := range shapes {
+	for _, sh := range append(append([][]int(nil), shapes...), emptyShapes...) {
 		s.run(fmt.Sprint(sh), func(s *suite) {
 			b := s.b
 			a, av := s.rand(sh...)
@@ -102,7 +102,7 @@ func refActivate(f tensor.Activation, x float64) float64 {
 
 func testActivations(s *suite) {
 	for _, f := range []tensor.Activation{tensor.ReLU, tensor.GELU, tensor.Tanh, tensor.Sigmoid} {
-		for _, sh := range shapes {
+		for _, sh := range append(append([][]int(nil), shapes...), emptyShapes...) {
 			s.run(name("%v/%v", f, sh), func(s *suite) {
 				x, xv := s.rand(sh...)
 				for i := range xv { // keep away from ReLU's kink
@@ -157,7 +157,7 @@ func refSoftmax(x []float64, rows, cols int) []float64 {
 }
 
 func testSoftmax(s *suite) {
-	for _, sh := range shapes {
+	for _, sh := range append(append([][]int(nil), shapes...), emptyShapes...) {
 		s.run(fmt.Sprint(sh), func(s *suite) {
 			rows, cols := matrix(sh)
 			x, xv := s.rand(sh...)

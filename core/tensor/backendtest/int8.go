@@ -10,6 +10,8 @@ func testInt8(s *suite) {
 		{1, 1, 1, []int{1, 1}},
 		{3, 7, 5, []int{3, 7}},
 		{6, 33, 130, []int{2, 3, 33}},
+		{2, 0, 3, []int{2, 0}},
+		{2, 3, 0, []int{2, 3}},
 	} {
 		s.run(name("N=%d,In=%d,Out=%d", tc.n, tc.in, tc.out), func(s *suite) {
 			q := make([]int8, tc.out*tc.in)

@@ -92,7 +92,7 @@ func refMatMul(transA, transB bool, m, n, k int, alpha float64, a, b []float64, 
 }
 
 func testMatMul(s *suite) {
-	dims := [][3]int{{1, 1, 1}, {1, 7, 3}, {5, 1, 2}, {4, 6, 1}, {7, 17, 33}, {33, 20, 65}, {13, 40, 300}, {70, 20, 100}}
+	dims := [][3]int{{1, 1, 1}, {1, 7, 3}, {5, 1, 2}, {4, 6, 1}, {7, 17, 33}, {33, 20, 65}, {13, 40, 300}, {70, 20, 100}, {3, 4, 0}, {0, 4, 2}}
 	for _, d := range dims {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {

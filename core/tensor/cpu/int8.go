@@ -44,6 +44,9 @@ func (c *Backend) MatMulInt8T(y, x *tensor.Tensor, w *tensor.Int8Matrix) error {
 	if !ok {
 		return fmt.Errorf("%s: weight matrix: %w", op, tensor.ErrBackend)
 	}
+	if out == 0 {
+		return nil
+	}
 	xd, yd := f32(x), f32(y)
 	// A multiple of c.threads blocks of at most int8Block rows (rounded up
 	// to the GEMM's panel width) keeps the goroutines evenly loaded.
