@@ -176,21 +176,29 @@ func packB(dst []float32, transB bool, b []float32, ldb, pc, jc, kb, nb int) {
 // packA packs α·op(A)[ic:ic+mb, pc:pc+kb] into micro-panels of mr rows,
 // each stored k-major (mr consecutive values per k) and zero-padded.
 func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int, alpha float32) {
+	if transA {
+		// Row p of the stored A holds column p of op(A): walk it once,
+		// dealing mr-wide pieces to the panels.
+		if tail := mb % mr; tail != 0 {
+			clear(dst[(mb-tail)*kb : (mb-tail)*kb+kb*mr])
+		}
+		for p := 0; p < kb; p++ {
+			src := a[(pc+p)*lda+ic : (pc+p)*lda+ic+mb]
+			for ip := 0; ip < mb; ip += mr {
+				h := min(mr, mb-ip)
+				d := dst[ip*kb+p*mr : ip*kb+p*mr+h]
+				for i, v := range src[ip : ip+h] {
+					d[i] = alpha * v
+				}
+			}
+		}
+		return
+	}
 	for ip := 0; ip < mb; ip += mr {
 		h := min(mr, mb-ip)
 		panel := dst[ip*kb : ip*kb+kb*mr]
 		if h < mr {
 			clear(panel)
-		}
-		if transA {
-			for p := 0; p < kb; p++ {
-				src := a[(pc+p)*lda+ic+ip : (pc+p)*lda+ic+ip+h]
-				d := panel[p*mr : p*mr+h]
-				for i, v := range src {
-					d[i] = alpha * v
-				}
-			}
-			continue
 		}
 		for i := 0; i < h; i++ {
 			src := a[(ic+ip+i)*lda+pc : (ic+ip+i)*lda+pc+kb]

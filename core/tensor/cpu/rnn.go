@@ -146,17 +146,18 @@ func (c *Backend) GRUBackward(w tensor.RNNWeights, seq *tensor.RNNSequence, g *t
 	H, ld, G := p.H, p.width*p.H, 3*p.H
 	dout := f32(g.DOut)
 	dh := initState(g.DHT, p.B*H)
-	dgx := make([]float32, p.T*p.B*G) // input-side pre-activation gradients
-	dgh := make([]float32, p.B*G)     // hidden-side, per step
-	dwhh, dbhh := f32(g.DW.WHH), f32(g.DW.BHH)
+	// Pre-activation gradients of every step, input side and hidden side
+	// (they differ in the n gate); rows of padded positions stay zero.
+	dgx := make([]float32, p.T*p.B*G)
+	dgh := make([]float32, p.T*p.B*G)
 	for s := p.T - 1; s >= 0; s-- {
 		t := p.time(s)
+		step := dgh[t*p.B*G : (t+1)*p.B*G]
 		for b := range p.B {
-			ghb := dgh[b*G : (b+1)*G]
 			if !p.active(t, b) {
-				clear(ghb)
 				continue
 			}
+			ghb := step[b*G : (b+1)*G]
 			row := p.work[(t*p.B+b)*ld : (t*p.B+b+1)*ld]
 			r, z, n, hn, hprev := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H], row[4*H:5*H]
 			dhb := dh[b*H : (b+1)*H]
@@ -173,17 +174,29 @@ func (c *Backend) GRUBackward(w tensor.RNNWeights, seq *tensor.RNNSequence, g *t
 				dhb[j] *= z[j]
 			}
 		}
-		// dh += dGh·WHH; dWHH += dGhᵀ·Hprev; dBHH += Σ dGh. Inactive rows
-		// have zero dGh (and zeroed Work rows), so their dh passes through.
-		sgemm(defaultKernel, c.threads, false, false, p.B, H, G, 1, dgh, G, p.whh, H, 1, dh, H)
-		sgemm(defaultKernel, c.threads, true, false, G, H, p.B, 1, dgh, G, p.work[t*p.B*ld+4*H:], ld, 1, dwhh, H)
-		sumRows(dbhh, dgh, p.B, G)
+		// dh += dGh·WHH; inactive rows have zero dGh, so their dh passes
+		// through unchanged.
+		sgemm(defaultKernel, c.threads, false, false, p.B, H, G, 1, step, G, p.whh, H, 1, dh, H)
 	}
+	c.rnnWeightBackward(p, g, dgh, 4*H)
 	c.rnnInputBackward(p, g, dgx)
 	if g.DH0 != nil {
 		axpy(f32(g.DH0), dh, 1)
 	}
 	return nil
+}
+
+// rnnWeightBackward accumulates dWHH += dGhᵀ·Hprev and dBHH += Σ dGh over
+// all steps in one product, where dgh [T·B, G·H] holds the hidden-side
+// pre-activation gradients and each Work row stores hprev at column
+// hprevCol (zero rows at padded positions contribute nothing).
+func (c *Backend) rnnWeightBackward(p *rnnPass, g *tensor.RNNGrads, dgh []float32, hprevCol int) {
+	G, ld := p.gates*p.H, p.width*p.H
+	if p.T*p.B == 0 {
+		return
+	}
+	sgemm(defaultKernel, c.threads, true, false, G, p.H, p.T*p.B, 1, dgh, G, p.work[hprevCol:], ld, 1, f32(g.DW.WHH), p.H)
+	sumRows(f32(g.DW.BHH), dgh, p.T*p.B, G)
 }
 
 // rnnInputBackward accumulates DX, dWIH and dBIH from the input-side
@@ -267,8 +280,9 @@ func (c *Backend) LSTMBackward(w tensor.RNNWeights, seq *tensor.RNNSequence, g *
 	dout := f32(g.DOut)
 	dh := initState(g.DHT, p.B*H)
 	dc := initState(g.DCT, p.B*H)
-	dg := make([]float32, p.T*p.B*G) // pre-activation gradients, both sides
-	dwhh, dbhh := f32(g.DW.WHH), f32(g.DW.BHH)
+	// Pre-activation gradients of every step (the same on the input and
+	// hidden sides); rows of padded positions stay zero.
+	dg := make([]float32, p.T*p.B*G)
 	for s := p.T - 1; s >= 0; s-- {
 		t := p.time(s)
 		step := dg[t*p.B*G : (t+1)*p.B*G]
@@ -295,9 +309,8 @@ func (c *Backend) LSTMBackward(w tensor.RNNWeights, seq *tensor.RNNSequence, g *
 			}
 		}
 		sgemm(defaultKernel, c.threads, false, false, p.B, H, G, 1, step, G, p.whh, H, 1, dh, H)
-		sgemm(defaultKernel, c.threads, true, false, G, H, p.B, 1, step, G, p.work[t*p.B*ld+6*H:], ld, 1, dwhh, H)
-		sumRows(dbhh, step, p.B, G)
 	}
+	c.rnnWeightBackward(p, g, dg, 6*H)
 	c.rnnInputBackward(p, g, dg)
 	if g.DH0 != nil {
 		axpy(f32(g.DH0), dh, 1)
