@@ -7,12 +7,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/bingli/bingli/core/corpus"
 	"github.com/bingli/bingli/core/eval"
 	"github.com/bingli/bingli/core/pipeline"
+	"github.com/bingli/bingli/core/tensor/cpu"
+	"github.com/bingli/bingli/weights"
 )
 
 func runEval(ctx context.Context, e *env, args []string) error {
@@ -23,11 +26,16 @@ error breakdown. Two modes:
   bingli eval --protocol NAME --dict   build the dictionary from the term lists and the
                                        protocol's train split only, tag its dev and test
                                        splits, and score them
+  bingli eval --protocol NAME --model BUNDLE
+                                       score a model bundle trained under that protocol
+                                       (a release model, trained on all data, is refused)
   bingli eval --gold FILE --pred FILE  score two bingli JSON-lines files (documents paired by id)
 
 Protocols: `+strings.Join(corpus.Protocols(), ", "))
 	protocol := fs.String("protocol", "", "fixed evaluation protocol")
 	useDict := fs.Bool("dict", false, "with --protocol: evaluate the dictionary-only tagger")
+	modelDir := fs.String("model", "", "with --protocol: evaluate this model bundle (trained under the same protocol)")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads for --model")
 	split := fs.String("split", "", "with --protocol: dev or test (default: every non-empty one)")
 	dataFlag := fs.String("data", "", "shared data folder (default: $BINGLI_DATA or shared/data beside the checkout)")
 	predOut := fs.String("pred-out", "", "with --protocol: also write the predictions as JSON lines to this file prefix (+.dev.jsonl/.test.jsonl)")
@@ -51,10 +59,13 @@ Protocols: `+strings.Join(corpus.Protocols(), ", "))
 		}
 		return evalFiles(e, *gold, *pred, *asJSON)
 	case *protocol != "":
-		if !*useDict {
-			return usagef("choose a tagger: --dict (model bundles arrive with trained weights)")
+		switch {
+		case *useDict && *modelDir == "":
+			return evalProtocolDict(ctx, e, *dataFlag, *protocol, *split, *predOut, *asJSON)
+		case *modelDir != "" && !*useDict:
+			return evalProtocolModel(ctx, e, *dataFlag, *protocol, *modelDir, *threads, *split, *predOut, *asJSON)
 		}
-		return evalProtocolDict(ctx, e, *dataFlag, *protocol, *split, *predOut, *asJSON)
+		return usagef("choose one tagger: --dict or --model BUNDLE")
 	}
 	return usagef("give --protocol NAME --dict, or --gold FILE --pred FILE")
 }
@@ -112,6 +123,42 @@ func evalProtocolDict(ctx context.Context, e *env, dataFlag, protocol, split, pr
 	if err != nil {
 		return err
 	}
+	return scoreParts(ctx, e, tagger, protocol, split, predOut, asJSON, dev, test)
+}
+
+func evalProtocolModel(ctx context.Context, e *env, dataFlag, protocol, modelDir string, threads int, split, predOut string, asJSON bool) error {
+	b, err := weights.LoadBundle(modelDir)
+	if err != nil {
+		return err
+	}
+	if b.Config.Training.Protocol != protocol || b.Config.Training.Split != "train" {
+		return fmt.Errorf("bundle %s was trained on %q of protocol %q; scoring it under %s would count its training data",
+			modelDir, b.Config.Training.Split, b.Config.Training.Protocol, protocol)
+	}
+	dataDir, err := resolveDataDir(dataFlag)
+	if err != nil {
+		return err
+	}
+	ds, name, err := readProtocolDataset(dataDir, protocol)
+	if err != nil {
+		return err
+	}
+	if b.Config.Schema != schemaOf[name] {
+		return fmt.Errorf("bundle %s tags schema %s, protocol %s needs %s", modelDir, b.Config.Schema, protocol, schemaOf[name])
+	}
+	_, dev, test, err := corpus.Split(protocol, ds.Docs)
+	if err != nil {
+		return err
+	}
+	mt, err := pipeline.NewModelTagger(cpu.New(threads), b)
+	if err != nil {
+		return err
+	}
+	return scoreParts(ctx, e, mt, protocol, split, predOut, asJSON, dev, test)
+}
+
+// scoreParts tags the dev and test documents (or the one --split names) and prints scores.
+func scoreParts(ctx context.Context, e *env, tagger pipeline.Tagger, protocol, split, predOut string, asJSON bool, dev, test []corpus.Document) error {
 	parts := []struct {
 		name string
 		docs []corpus.Document
@@ -146,12 +193,26 @@ func evalProtocolDict(ctx context.Context, e *env, dataFlag, protocol, split, pr
 // tagDocuments tags each document's text and returns predictions with the same ids and texts.
 func tagDocuments(ctx context.Context, t pipeline.Tagger, docs []corpus.Document) ([]corpus.Document, error) {
 	out := make([]corpus.Document, len(docs))
+	var batched [][]pipeline.Entity
+	if bt, ok := t.(pipeline.BatchTagger); ok {
+		texts := make([]string, len(docs))
+		for i, d := range docs {
+			texts[i] = d.Text
+		}
+		var err error
+		if batched, err = bt.TagDocuments(ctx, texts); err != nil {
+			return nil, err
+		}
+	}
 	for i, d := range docs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ents, err := t.Tag(d.Text)
-		if err != nil {
+		var ents []pipeline.Entity
+		var err error
+		if batched != nil {
+			ents = batched[i]
+		} else if ents, err = t.Tag(d.Text); err != nil {
 			return nil, fmt.Errorf("document %s: %w", d.ID, err)
 		}
 		p := corpus.Document{ID: d.ID, Text: d.Text, Entities: make([]corpus.Entity, len(ents))}

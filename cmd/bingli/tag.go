@@ -10,11 +10,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bingli/bingli/core/corpus"
 	"github.com/bingli/bingli/core/pipeline"
+	"github.com/bingli/bingli/core/tensor/cpu"
 	"github.com/bingli/bingli/lexicon"
 )
 
@@ -38,8 +41,10 @@ Output:
 A bad input line gets an error on stderr naming its line; the rest are still tagged and the
 exit status is 1.`)
 	useDict := fs.Bool("dict", false, "use the dictionary-only tagger (bidirectional maximum matching)")
+	modelDir := fs.String("model", "", "use the trained model bundle in this folder")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads for --model")
 	dictPath := fs.String("lexicon", "", "dictionary file for --dict (default: the built-in dictionary)")
-	schema := fs.String("schema", "", "label schema: "+strings.Join(lexicon.SchemaNames(), ", "))
+	schema := fs.String("schema", "", "label schema for --dict: "+strings.Join(lexicon.SchemaNames(), ", "))
 	in := fs.String("in", "jsonl", "input format: jsonl, text or lines")
 	format := fs.String("format", "jsonl", "output format: jsonl or brat")
 	out := fs.String("out", "-", "output file (jsonl) or folder (brat)")
@@ -47,19 +52,9 @@ exit status is 1.`)
 	if err != nil {
 		return err
 	}
-	if !*useDict {
-		return usagef("choose a tagger: --dict (the model taggers arrive with trained bundles)")
-	}
-	if *schema == "" {
-		return usagef("--schema is required (%s)", strings.Join(lexicon.SchemaNames(), ", "))
-	}
-	d, err := loadDictionary(*dictPath)
+	tagger, err := chooseTagger(*useDict, *modelDir, *dictPath, *schema, *threads)
 	if err != nil {
 		return err
-	}
-	tagger, err := pipeline.NewDictTagger(d, *schema)
-	if err != nil {
-		return usagef("%v", err)
 	}
 	var sink tagSink
 	switch *format {
@@ -113,6 +108,37 @@ exit status is 1.`)
 	return nil
 }
 
+// chooseTagger builds the dictionary tagger (--dict) or loads a model bundle (--model).
+func chooseTagger(useDict bool, modelDir, dictPath, schema string, threads int) (pipeline.Tagger, error) {
+	switch {
+	case useDict && modelDir != "":
+		return nil, usagef("--dict and --model exclude each other")
+	case useDict:
+		if schema == "" {
+			return nil, usagef("--schema is required (%s)", strings.Join(lexicon.SchemaNames(), ", "))
+		}
+		d, err := loadDictionary(dictPath)
+		if err != nil {
+			return nil, err
+		}
+		t, err := pipeline.NewDictTagger(d, schema)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		return t, nil
+	case modelDir != "":
+		t, err := pipeline.LoadModelTagger(cpu.New(threads), modelDir)
+		if err != nil {
+			return nil, err
+		}
+		if schema != "" && schema != t.Schema() {
+			return nil, usagef("--schema %s, but the model tags %s", schema, t.Schema())
+		}
+		return t, nil
+	}
+	return nil, usagef("choose a tagger: --dict or --model BUNDLE")
+}
+
 // tagInput tags one input file ("-" is stdin) and returns how many of its documents failed.
 func tagInput(ctx context.Context, e *env, t pipeline.Tagger, name, format string, sink tagSink) (int, error) {
 	var r io.Reader = e.stdin
@@ -135,53 +161,118 @@ func tagInput(ctx context.Context, e *env, t pipeline.Tagger, name, format strin
 			return 1, nil
 		}
 		id, _ := json.Marshal(strings.TrimSuffix(filepath.Base(label), filepath.Ext(label)))
-		return tagOne(e, t, label, 0, id, string(b), sink)
+		q := &tagQueue{e: e, t: t, label: label, sink: sink, ctx: ctx}
+		q.add(0, id, string(b))
+		return q.failed, q.flush()
 	}
 	if format != "jsonl" && format != "lines" {
 		return 0, usagef("--in %q: want jsonl, text or lines", format)
 	}
 	br := bufio.NewReaderSize(r, 1<<16)
-	failed := 0
+	q := &tagQueue{e: e, t: t, label: label, sink: sink, ctx: ctx}
 	for line := 1; ; line++ {
 		if line%1024 == 0 && ctx.Err() != nil {
-			return failed, ctx.Err()
+			return q.failed, ctx.Err()
 		}
 		b, tooLong, err := readLine(br)
 		if err == io.EOF && len(b) == 0 && !tooLong {
-			return failed, nil
+			return q.failed, q.flush()
 		}
 		if err != nil && err != io.EOF {
-			return failed, fmt.Errorf("%s: %w", label, err)
+			return q.failed, fmt.Errorf("%s: %w", label, err)
 		}
-		if tooLong {
+		var werr error
+		switch {
+		case tooLong:
 			fmt.Fprintf(e.stderr, "%s:%d: line longer than %d bytes; skipped\n", label, line, maxLineBytes)
-			failed++
-			continue
-		}
-		if format == "lines" {
+			q.failed++
+		case format == "lines":
 			id, _ := json.Marshal(label + ":" + strconv.Itoa(line))
-			n, werr := tagOne(e, t, label, line, id, string(b), sink)
-			failed += n
-			if werr != nil {
-				return failed, werr
-			}
-		} else if len(bytes.TrimSpace(b)) > 0 {
+			werr = q.add(line, id, string(b))
+		case len(bytes.TrimSpace(b)) > 0:
 			id, txt, perr := parseTagLine(b)
 			if perr != nil {
 				fmt.Fprintf(e.stderr, "%s:%d: %v\n", label, line, perr)
-				failed++
+				q.failed++
 			} else {
-				n, werr := tagOne(e, t, label, line, id, txt, sink)
-				failed += n
-				if werr != nil {
-					return failed, werr
-				}
+				werr = q.add(line, id, txt)
 			}
 		}
+		if werr != nil {
+			return q.failed, werr
+		}
 		if err == io.EOF {
-			return failed, nil
+			return q.failed, q.flush()
 		}
 	}
+}
+
+// tagQueue collects documents and tags them in groups (a model tags a group's sentences in
+// shared batches), writing results in input order.
+type tagQueue struct {
+	ctx    context.Context
+	e      *env
+	t      pipeline.Tagger
+	label  string
+	sink   tagSink
+	failed int
+	lines  []int
+	ids    []json.RawMessage
+	texts  []string
+}
+
+// tagGroup is how many documents a model tags together.
+const tagGroup = 64
+
+func (q *tagQueue) add(line int, id json.RawMessage, txt string) error {
+	if !utf8.ValidString(txt) {
+		q.report(line, errors.New("text is not valid UTF-8"))
+		return nil
+	}
+	q.lines, q.ids, q.texts = append(q.lines, line), append(q.ids, id), append(q.texts, txt)
+	if len(q.texts) >= tagGroup {
+		return q.flush()
+	}
+	return nil
+}
+
+func (q *tagQueue) report(line int, err error) {
+	if line > 0 {
+		fmt.Fprintf(q.e.stderr, "%s:%d: %v\n", q.label, line, err)
+	} else {
+		fmt.Fprintf(q.e.stderr, "%s: %v\n", q.label, err)
+	}
+	q.failed++
+}
+
+func (q *tagQueue) flush() error {
+	defer func() { q.lines, q.ids, q.texts = q.lines[:0], q.ids[:0], q.texts[:0] }()
+	if len(q.texts) == 0 {
+		return nil
+	}
+	if bt, ok := q.t.(pipeline.BatchTagger); ok && len(q.texts) > 1 {
+		res, err := bt.TagDocuments(q.ctx, q.texts)
+		if err == nil {
+			for i := range res {
+				if err := q.sink.write(q.ids[i], q.texts[i], res[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		// Fall through to one-by-one tagging so one bad document fails alone.
+	}
+	for i, txt := range q.texts {
+		ents, err := q.t.Tag(txt)
+		if err != nil {
+			q.report(q.lines[i], err)
+			continue
+		}
+		if err := q.sink.write(q.ids[i], txt, ents); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readLine returns the next line without its terminator. A line longer than maxLineBytes is
@@ -225,19 +316,6 @@ func parseTagLine(b []byte) (json.RawMessage, string, error) {
 		return nil, "", errors.New(`missing "text"`)
 	}
 	return in.ID, *in.Text, nil
-}
-
-func tagOne(e *env, t pipeline.Tagger, label string, line int, id json.RawMessage, txt string, sink tagSink) (int, error) {
-	ents, err := t.Tag(txt)
-	if err != nil {
-		if line > 0 {
-			fmt.Fprintf(e.stderr, "%s:%d: %v\n", label, line, err)
-		} else {
-			fmt.Fprintf(e.stderr, "%s: %v\n", label, err)
-		}
-		return 1, nil
-	}
-	return 0, sink.write(id, txt, ents)
 }
 
 type tagSink interface {
