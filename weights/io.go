@@ -152,6 +152,10 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	_, err = tmp.Write(b)
+	if err == nil {
+		// CreateTemp makes 0600 files; weights are meant to be shared like any build output.
+		err = tmp.Chmod(0o644)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
