@@ -203,23 +203,18 @@ func activate(f tensor.Activation, d, s []float32) {
 			d[i] = max(v, 0)
 		}
 	case tensor.GELU:
-		for i, v := range s {
-			x := float64(v)
-			d[i] = float32(0.5 * x * (1 + math.Tanh(geluS*(x+geluC*x*x*x))))
+		for i, x := range s {
+			d[i] = 0.5 * x * (1 + tanhf(geluS*(x+geluC*x*x*x)))
 		}
 	case tensor.Tanh:
 		for i, v := range s {
-			d[i] = float32(math.Tanh(float64(v)))
+			d[i] = tanhf(v)
 		}
 	case tensor.Sigmoid:
 		for i, v := range s {
 			d[i] = sigmoid(v)
 		}
 	}
-}
-
-func sigmoid(v float32) float32 {
-	return float32(1 / (1 + math.Exp(-float64(v))))
 }
 
 // ActivateBackward implements tensor.Activations.
@@ -240,11 +235,10 @@ func (c *Backend) ActivateBackward(f tensor.Activation, dx, x, y, dy *tensor.Ten
 			}
 		}
 	case tensor.GELU:
-		for i, v := range xs {
-			x := float64(v)
-			t := math.Tanh(geluS * (x + geluC*x*x*x))
+		for i, x := range xs {
+			t := tanhf(geluS * (x + geluC*x*x*x))
 			dt := (1 - t*t) * geluS * (1 + 3*geluC*x*x)
-			d[i] += g[i] * float32(0.5*(1+t)+0.5*x*dt)
+			d[i] += g[i] * (0.5*(1+t) + 0.5*x*dt)
 		}
 	case tensor.Tanh:
 		for i, v := range ys {
@@ -283,9 +277,9 @@ func softmaxRow(d, s []float32) float64 {
 	}
 	var sum float64
 	for i, v := range s {
-		e := math.Exp(float64(v - m))
-		d[i] = float32(e)
-		sum += e
+		e := expf(v - m)
+		d[i] = e
+		sum += float64(e)
 	}
 	inv := float32(1 / sum)
 	for i := range d {

@@ -1,10 +1,6 @@
 package cpu
 
-import (
-	"math"
-
-	"github.com/bingli/bingli/core/tensor"
-)
+import "github.com/bingli/bingli/core/tensor"
 
 // rnnPass holds the unwrapped slices and sizes of one recurrent call.
 type rnnPass struct {
@@ -78,9 +74,6 @@ func initState(s *tensor.Tensor, n int) []float32 {
 // (about a thousand gate elements, each a few transcendental calls).
 func gateGrain(h int) int { return max(1, 1024/max(h, 1)) }
 
-func sig(v float32) float32   { return float32(1 / (1 + math.Exp(-float64(v)))) }
-func tanhf(v float32) float32 { return float32(math.Tanh(float64(v))) }
-
 // GRU implements tensor.Recurrent. Work row layout per (t, b):
 // [r z n hn hprev], hn = W_hn h + b_hn.
 func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
@@ -113,8 +106,8 @@ func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 				r, z, n, hn, hprev := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H], row[4*H:5*H]
 				copy(hprev, hb)
 				for j := range H {
-					r[j] = sig(r[j] + hpb[j])
-					z[j] = sig(z[j] + hpb[H+j])
+					r[j] = sigmoid(r[j] + hpb[j])
+					z[j] = sigmoid(z[j] + hpb[H+j])
 					hn[j] = hpb[2*H+j]
 					n[j] = tanhf(n[j] + r[j]*hn[j])
 					hb[j] = (1-z[j])*n[j] + z[j]*hprev[j]
@@ -243,10 +236,10 @@ func (c *Backend) LSTM(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 				copy(cprev, cb)
 				copy(hprev, hb)
 				for j := range H {
-					ig[j] = sig(ig[j] + hpb[j])
-					fg[j] = sig(fg[j] + hpb[H+j])
+					ig[j] = sigmoid(ig[j] + hpb[j])
+					fg[j] = sigmoid(fg[j] + hpb[H+j])
 					gg[j] = tanhf(gg[j] + hpb[2*H+j])
-					og[j] = sig(og[j] + hpb[3*H+j])
+					og[j] = sigmoid(og[j] + hpb[3*H+j])
 					cc[j] = fg[j]*cprev[j] + ig[j]*gg[j]
 					cb[j] = cc[j]
 					hb[j] = og[j] * tanhf(cc[j])
