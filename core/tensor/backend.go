@@ -39,8 +39,9 @@ type Memory interface {
 	Copy(dst, src *Tensor) error
 	// Fill sets every element of dst to v.
 	Fill(dst *Tensor, v float32) error
-	// Free releases t's storage; t and every view of it become invalid.
-	// Freeing nil is a no-op.
+	// Free releases t's storage; t and every view of it become invalid,
+	// and ops given them return an error wrapping ErrArgument. Freeing nil
+	// is a no-op.
 	Free(t *Tensor)
 }
 
