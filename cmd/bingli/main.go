@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"eval":     {"score a tagger under a fixed protocol, or two JSON-lines files", runEval},
 		"train":    {"train the BiGRU-attention-CRF tagger into a model bundle", runTrain},
 		"quantize": {"write an int8 copy of a model bundle", runQuantize},
+		"bench":    {"measure tagger inference throughput (bench tagger)", runBench},
 		"version":  {"print the version", runVersion},
 	}
 }
