@@ -12,6 +12,9 @@ type rnnPass struct {
 	lengths      []int32
 	reverse      bool
 	outW, outCol int
+	// whhT and whhN are WHHᵀ and WHH prepacked for the per-step products of the forward
+	// (h·WHHᵀ) and the backward (dG·WHH); nil when too wide to prepack.
+	whhT, whhN *packedB
 }
 
 func (c *Backend) rnnPass(op string, gates int, w tensor.RNNWeights, seq *tensor.RNNSequence, d tensor.RNNDims) (*rnnPass, error) {
@@ -60,7 +63,19 @@ func (c *Backend) hiddenProjection(p *rnnPass, hp, h []float32) {
 	for b := range p.B {
 		copy(hp[b*g:(b+1)*g], p.bhh)
 	}
-	sgemm(defaultKernel, c.threads, false, true, p.B, g, p.H, 1, h, p.H, p.whh, p.H, 1, hp, g)
+	if p.whhT == nil {
+		p.whhT = prepackB(true, p.whh, p.H, p.H, g)
+	}
+	c.stepGEMM(p.whhT, true, p.B, g, p.H, h, p.H, p.whh, p.H, hp, g)
+}
+
+// hiddenBackward accumulates dh += dG·WHH for the step's gate gradients dG [B, gates·H].
+func (c *Backend) hiddenBackward(p *rnnPass, dh, dg []float32) {
+	G := p.gates * p.H
+	if p.whhN == nil {
+		p.whhN = prepackB(false, p.whh, p.H, G, p.H)
+	}
+	c.stepGEMM(p.whhN, false, p.B, p.H, G, dg, G, p.whh, p.H, dh, p.H)
 }
 
 // initState returns a [B, H] state copied from s, or zeros for nil.
@@ -169,7 +184,7 @@ func (c *Backend) GRUBackward(w tensor.RNNWeights, seq *tensor.RNNSequence, g *t
 		}
 		// dh += dGh·WHH; inactive rows have zero dGh, so their dh passes
 		// through unchanged.
-		sgemm(defaultKernel, c.threads, false, false, p.B, H, G, 1, step, G, p.whh, H, 1, dh, H)
+		c.hiddenBackward(p, dh, step)
 	}
 	c.rnnWeightBackward(p, g, dgh, 4*H)
 	c.rnnInputBackward(p, g, dgx)
@@ -301,7 +316,7 @@ func (c *Backend) LSTMBackward(w tensor.RNNWeights, seq *tensor.RNNSequence, g *
 				dhb[j] = 0
 			}
 		}
-		sgemm(defaultKernel, c.threads, false, false, p.B, H, G, 1, step, G, p.whh, H, 1, dh, H)
+		c.hiddenBackward(p, dh, step)
 	}
 	c.rnnWeightBackward(p, g, dg, 6*H)
 	c.rnnInputBackward(p, g, dg)
