@@ -62,6 +62,7 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads")
 	quantize := fs.Bool("quantize", false, "store the bundle's matrices as int8 (per-row scales)")
 	quiet := fs.Bool("quiet", false, "no per-batch progress bar")
+	maxTime := fs.Duration("max-time", 0, "stop starting new epochs after this much training time (0: no limit); the run then finishes normally")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the training to this file")
 	args, err := parseArgs(fs, args)
 	if err != nil {
@@ -217,6 +218,9 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 		}()
 	}
 	start := time.Now()
+	if *maxTime > 0 {
+		tr.StopAfter = start.Add(*maxTime)
+	}
 	if err := tr.Run(ctx); err != nil {
 		return err
 	}

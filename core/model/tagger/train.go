@@ -64,6 +64,8 @@ type Trainer struct {
 	OnBatch func(epoch, done, total int, loss float64)
 	// OnEpoch, when set, is called after every epoch.
 	OnEpoch func(EpochStats)
+	// StopAfter, when set, makes Run start no epoch after this time (a time budget).
+	StopAfter time.Time
 }
 
 // NewTrainer prepares training of m on train, scoring on dev.
@@ -98,6 +100,9 @@ func (t *Trainer) Epochs() int { return len(t.History) }
 func (t *Trainer) Run(ctx context.Context) error {
 	for len(t.History) < t.Cfg.Epochs {
 		if t.Cfg.Patience > 0 && t.BestEpoch > 0 && len(t.History)-t.BestEpoch >= t.Cfg.Patience {
+			break
+		}
+		if !t.StopAfter.IsZero() && time.Now().After(t.StopAfter) {
 			break
 		}
 		if _, err := t.RunEpoch(ctx); err != nil {
