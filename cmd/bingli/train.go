@@ -41,6 +41,8 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	out := fs.String("out", "", "output folder (required)")
 	resume := fs.Bool("resume", false, "resume from --out/checkpoint.safetensors.zst")
 	useDict := fs.Bool("dict", true, "use the dictionary feature block")
+	dictSource := fs.String("dict-source", "jackknife", `dictionary behind the features: "lists" (term lists only), "train" (lists + all training mentions: the training features then mark every gold mention, and the model over-trusts them), or "jackknife" (lists + training mentions; each training document's features come from a dictionary without its own fold's mentions, as unseen text would)`)
+	dictFolds := fs.Int("dict-folds", 5, "folds for --dict-source jackknife")
 	cfgDef := tagger.DefaultConfig(0, 0)
 	charDim := fs.Int("char-dim", cfgDef.CharDim, "character embedding width")
 	dictDim := fs.Int("dict-dim", cfgDef.DictDim, "dictionary embedding width")
@@ -115,17 +117,49 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 
 	// Dictionary (term lists + training annotations only) and vocabulary (training text only).
 	var dict *lexicon.Dictionary
+	var foldDicts []*lexicon.Dictionary // jackknife: the dictionary for each fold's own documents
 	if *useDict {
+		lists := os.DirFS(filepath.Join(dataDir, "lexicon"))
+		build := func(name string, docs []corpus.Document) (*lexicon.Dictionary, *pipeline.BuildReport, error) {
+			src := pipeline.DictionarySource{Lists: lists}
+			if len(docs) > 0 {
+				src.Annotations = []pipeline.AnnotatedSet{{Name: name, Schema: schema, Docs: docs}}
+			}
+			return pipeline.BuildDictionary(src)
+		}
 		var rep *pipeline.BuildReport
-		dict, rep, err = pipeline.BuildDictionary(pipeline.DictionarySource{
-			Lists:       os.DirFS(filepath.Join(dataDir, "lexicon")),
-			Annotations: []pipeline.AnnotatedSet{{Name: dsName + "/" + info.Split, Schema: schema, Docs: train}},
-		})
+		switch *dictSource {
+		case "lists":
+			dict, rep, err = build("", nil)
+		case "train", "jackknife":
+			dict, rep, err = build(dsName+"/"+info.Split, train)
+		default:
+			return usagef("--dict-source %q: want lists, train or jackknife", *dictSource)
+		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "dictionary: %d terms\n", dict.Stats().Terms)
+		fmt.Fprintf(e.stderr, "dictionary (%s): %d terms\n", *dictSource, dict.Stats().Terms)
 		printBuildReport(e.stderr, rep)
+		if *dictSource == "jackknife" {
+			if *dictFolds < 2 {
+				return usagef("--dict-folds must be at least 2")
+			}
+			for f := 0; f < *dictFolds; f++ {
+				var others []corpus.Document
+				for i, d := range train {
+					if i%*dictFolds != f {
+						others = append(others, d)
+					}
+				}
+				fd, _, err := build(fmt.Sprintf("%s/%s-fold%d", dsName, info.Split, f), others)
+				if err != nil {
+					return err
+				}
+				foldDicts = append(foldDicts, fd)
+			}
+			fmt.Fprintf(e.stderr, "jackknife: %d fold dictionaries for the training features\n", *dictFolds)
+		}
 	}
 	var texts []string
 	for _, d := range train {
@@ -148,7 +182,13 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	var segs []tagger.Segment
 	var nested, lost, unknown, split int
 	for i, d := range train {
-		ed, err := enc.Encode(d, i, true)
+		fenc := enc
+		if foldDicts != nil {
+			fe := *enc
+			fe.Dict = foldDicts[i%len(foldDicts)]
+			fenc = &fe
+		}
+		ed, err := fenc.Encode(d, i, true)
 		if err != nil {
 			return err
 		}
@@ -248,6 +288,12 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 			metrics[*protocol][part.name] = map[string]float64{
 				"precision": res.Micro.Precision(), "recall": res.Micro.Recall(), "f1": res.Micro.F1(), "best_epoch": float64(tr.BestEpoch),
 			}
+		}
+	}
+	if *useDict {
+		info.Notes = strings.TrimSpace(info.Notes + fmt.Sprintf(" dictionary features: %s", *dictSource))
+		if *dictSource == "jackknife" {
+			info.Notes += fmt.Sprintf(" (%d folds)", *dictFolds)
 		}
 	}
 	b, err := m.Bundle(enc, tagger.BundleInfo{Schema: schema, Training: info, Metrics: metrics, Version: version, Quantize: *quantize})
