@@ -291,7 +291,7 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 		}
 	}
 	if *useDict {
-		info.Notes = strings.TrimSpace(info.Notes + fmt.Sprintf(" dictionary features: %s", *dictSource))
+		info.Notes = strings.TrimPrefix(info.Notes+"; dictionary features: "+*dictSource, "; ")
 		if *dictSource == "jackknife" {
 			info.Notes += fmt.Sprintf(" (%d folds)", *dictFolds)
 		}
