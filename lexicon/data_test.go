@@ -1,6 +1,8 @@
 package lexicon
 
 import (
+	"github.com/bingli/bingli/internal/datadir"
+
 	"bytes"
 	"io/fs"
 	"os"
@@ -13,29 +15,10 @@ import (
 	"unicode"
 )
 
-// dataDir returns the shared data directory: $BINGLI_DATA, or shared/data
-// found by walking up from the working directory. It skips when absent.
+// dataDir is the shared data folder; the test or benchmark is skipped without it.
 func dataDir(tb testing.TB) string {
 	tb.Helper()
-	if d := os.Getenv("BINGLI_DATA"); d != "" {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-		tb.Skipf("BINGLI_DATA=%s is not a directory", d)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		tb.Skip("no working directory:", err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		cand := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		if filepath.Dir(dir) == dir {
-			tb.Skip("shared/data not found above the working directory and BINGLI_DATA unset: skipping data-dependent test")
-		}
-	}
+	return datadir.OrSkip(tb)
 }
 
 // normalize is a simple stand-in for the project's text normaliser:

@@ -1,33 +1,16 @@
 package corpus
 
 import (
-	"os"
+	"github.com/bingli/bingli/internal/datadir"
+
 	"path/filepath"
 	"testing"
 )
 
-// dataDir locates the shared data directory: $BINGLI_DATA, or shared/data found by walking
-// up from the working directory. It skips the test when there is none.
+// dataDir is the shared data folder; the test is skipped without it.
 func dataDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("BINGLI_DATA"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		d := filepath.Join(dir, "shared", "data")
-		if fi, err := os.Stat(filepath.Join(d, "ner")); err == nil && fi.IsDir() {
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no shared/data above the working directory and BINGLI_DATA unset: skipping the real-data test")
-		}
-		dir = parent
-	}
+	return datadir.OrSkip(t)
 }
 
 func logReport(t *testing.T, ds *Dataset) {

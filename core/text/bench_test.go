@@ -1,6 +1,8 @@
 package text
 
 import (
+	"github.com/bingli/bingli/internal/datadir"
+
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,36 +11,10 @@ import (
 	"unicode/utf8"
 )
 
-// dataDir finds the shared data directory: $BINGLI_DATA, or a shared/data found beside one
-// of the directories above the test's working directory (the repository sits next to it).
-func dataDir() (string, bool) {
-	if d := os.Getenv("BINGLI_DATA"); d != "" {
-		return d, true
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		d := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
 // clinicalText is every CCKS2017 training text, concatenated; it skips b without the data.
 func clinicalText(b *testing.B) string {
 	b.Helper()
-	root, ok := dataDir()
-	if !ok {
-		b.Skip("no shared data: set BINGLI_DATA to the shared/data directory (see DATA.md)")
-	}
+	root := datadir.OrSkip(b)
 	train := filepath.Join(root, "ner", "ccks2017", "Train")
 	var sb strings.Builder
 	err := filepath.WalkDir(train, func(path string, d fs.DirEntry, err error) error {

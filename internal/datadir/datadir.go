@@ -59,3 +59,19 @@ func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
+
+// TB is the part of testing.TB that OrSkip uses (so this package does not import testing).
+type TB interface {
+	Helper()
+	Skipf(format string, args ...any)
+}
+
+// OrSkip returns the data folder, or skips the test or benchmark with the reason.
+func OrSkip(tb TB) string {
+	tb.Helper()
+	d, err := Find()
+	if err != nil {
+		tb.Skipf("skipping: needs the datasets: %v", err)
+	}
+	return d
+}
