@@ -262,3 +262,27 @@ func TestEvalProtocolDict(t *testing.T) {
 		t.Errorf("dictionary tagger F1 %.3f on ccks2017-split5 test: expected about 0.71", f1)
 	}
 }
+
+// TestShippedBundles loads every shipped model bundle and tags a record with it: the
+// bundles' hashes, shapes and dictionaries must stay loadable by this code.
+func TestShippedBundles(t *testing.T) {
+	for _, dir := range []string{"../../weights/ccks2017-lite", "../../weights/yidu-lite"} {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			text := "患者因反复胸痛3天入院，心电图示ST段压低，予阿司匹林口服。"
+			code, out, errs := runCLI(t, `{"id":"r","text":"`+text+`"}`, "tag", "--model", dir)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			lines := decodeLines(t, out)
+			if len(lines) != 1 || len(lines[0].Entities) == 0 {
+				t.Fatalf("no entities from %s: %s", dir, out)
+			}
+			runes := []rune(text)
+			for _, e := range lines[0].Entities {
+				if string(runes[e.Start:e.End]) != e.Text || e.Confidence <= 0 || e.Confidence > 1 {
+					t.Errorf("entity %+v", e)
+				}
+			}
+		})
+	}
+}
