@@ -286,3 +286,26 @@ func TestShippedBundles(t *testing.T) {
 		})
 	}
 }
+
+// FuzzTagInput feeds arbitrary bytes to `bingli tag --dict`: it must never panic, and every
+// entity it prints must match its input's text at its offsets.
+func FuzzTagInput(f *testing.F) {
+	f.Add(`{"id":"a","text":"头痛伴心悸，检查心电图和颅脑ＣＴ。"}`)
+	f.Add("{\"id\":1,\"text\":\"\\ud800\"}\nnot json\n{}")
+	f.Add(`{"id":null,"text":"x"}` + "\n" + `{"id":[1],"text":"患者\r\n腹痛"}`)
+	f.Fuzz(func(t *testing.T, input string) {
+		code, out, _ := runCLI(t, input, "tag", "--dict", "--schema", "yidu")
+		if code != 0 && code != 1 {
+			t.Fatalf("exit %d", code)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if l == "" {
+				continue
+			}
+			var tl tagLine
+			if err := json.Unmarshal([]byte(l), &tl); err != nil {
+				t.Fatalf("bad output line %q: %v", l, err)
+			}
+		}
+	})
+}
