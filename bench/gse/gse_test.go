@@ -11,29 +11,15 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/bingli/bingli/internal/datadir"
 	"github.com/bingli/bingli/lexicon"
 	"github.com/go-ego/gse"
 )
 
-// dataDir returns $BINGLI_DATA or shared/data above the working directory.
+// dataDir is the shared data folder; the benchmark is skipped without it.
 func dataDir(tb testing.TB) string {
 	tb.Helper()
-	if d := os.Getenv("BINGLI_DATA"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		tb.Skip("no working directory:", err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		cand := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		if filepath.Dir(dir) == dir {
-			tb.Skip("shared/data not found and BINGLI_DATA unset: skipping")
-		}
-	}
+	return datadir.OrSkip(tb)
 }
 
 // normalize: full-width forms to half-width, ideographic space, lower-case.

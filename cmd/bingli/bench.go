@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,19 +71,11 @@ sentence splitting, dictionary matching and mapping entities back to the text.
 	}
 	fmt.Fprintf(e.stdout, "model %s (%s, quantization %s), %d documents, %d segments, %d characters, %d threads\n\n",
 		*modelDir, b.Config.Schema, b.Config.Quantization, len(ds.Docs), len(segs), chars, *threads)
-	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			pf.Close()
-		}()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	fmt.Fprintf(e.stdout, "%-11s %6s %14s %14s %12s\n", "mode", "batch", "chars/s", "ms/1k chars", "peak heap MB")
 	for _, field := range strings.Split(*batches, ",") {
 		bs, err := strconv.Atoi(strings.TrimSpace(field))

@@ -244,19 +244,11 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 			fmt.Fprintf(e.stderr, "warning: checkpoint: %v\n", err)
 		}
 	}
-	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			pf.Close()
-		}()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	start := time.Now()
 	if *maxTime > 0 {
 		tr.StopAfter = start.Add(*maxTime)
@@ -364,4 +356,23 @@ func (p *progress) done(line string) {
 	}
 	p.last = time.Now()
 	fmt.Fprintln(p.w, line)
+}
+
+// startCPUProfile starts a CPU profile into path ("" does nothing) and returns its stop.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

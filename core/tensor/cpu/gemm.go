@@ -106,26 +106,32 @@ func sgemmSerial(kern kernelFunc, transA, transB bool, m, n, k int, alpha float3
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				packA(bufs.a[:], transA, a, lda, ic, pc, mb, kb, alpha)
-				for jr := 0; jr < nb; jr += nr {
-					w := min(nr, nb-jr)
-					bp := bufs.b[jr*kb : (jr+nr)*kb]
-					for ir := 0; ir < mb; ir += mr {
-						h := min(mr, mb-ir)
-						ap := bufs.a[ir*kb : (ir+mr)*kb]
-						off := (ic+ir)*ldc + jc + jr
-						if h == mr && w == nr {
-							kern(kb, ap, bp, c[off:off+(mr-1)*ldc+nr], ldc)
-							continue
-						}
-						clear(tile[:])
-						kern(kb, ap, bp, tile[:], nr)
-						for i := 0; i < h; i++ {
-							row := c[off+i*ldc : off+i*ldc+w]
-							for j := range row {
-								row[j] += tile[i*nr+j]
-							}
-						}
-					}
+				multiplyPanels(kern, mb, kb, 0, nb, bufs.a[:], bufs.b[:], c[ic*ldc+jc:], ldc, &tile)
+			}
+		}
+	}
+}
+
+// multiplyPanels adds the product of packed A (mb rows, kb deep) and the packed B panels of
+// columns [j0, j1) into C, whose first row and column are those of the packed blocks.
+func multiplyPanels(kern kernelFunc, mb, kb, j0, j1 int, pa, pb, c []float32, ldc int, tile *[mr * nr]float32) {
+	for jr := j0; jr < j1; jr += nr {
+		w := min(nr, j1-jr)
+		bp := pb[jr*kb : (jr+nr)*kb]
+		for ir := 0; ir < mb; ir += mr {
+			h := min(mr, mb-ir)
+			ap := pa[ir*kb : (ir+mr)*kb]
+			off := ir*ldc + jr
+			if h == mr && w == nr {
+				kern(kb, ap, bp, c[off:off+(mr-1)*ldc+nr], ldc)
+				continue
+			}
+			clear(tile[:])
+			kern(kb, ap, bp, tile[:], nr)
+			for i := 0; i < h; i++ {
+				row := c[off+i*ldc : off+i*ldc+w]
+				for j := range row {
+					row[j] += tile[i*nr+j]
 				}
 			}
 		}

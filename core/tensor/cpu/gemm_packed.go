@@ -82,27 +82,7 @@ func sgemmPackedCols(kern kernelFunc, m, p0, p1 int, alpha float32, a []float32,
 		for ic := 0; ic < m; ic += mc {
 			mb := min(mc, m-ic)
 			packA(bufs.a[:], false, a, lda, ic, pc, mb, kb, alpha)
-			for jr := j0; jr < j1; jr += nr {
-				w := min(nr, j1-jr)
-				bp := block[jr*kb : (jr+nr)*kb]
-				for ir := 0; ir < mb; ir += mr {
-					h := min(mr, mb-ir)
-					ap := bufs.a[ir*kb : (ir+mr)*kb]
-					off := (ic+ir)*ldc + jr
-					if h == mr && w == nr {
-						kern(kb, ap, bp, c[off:off+(mr-1)*ldc+nr], ldc)
-						continue
-					}
-					clear(tile[:])
-					kern(kb, ap, bp, tile[:], nr)
-					for i := 0; i < h; i++ {
-						row := c[off+i*ldc : off+i*ldc+w]
-						for j := range row {
-							row[j] += tile[i*nr+j]
-						}
-					}
-				}
-			}
+			multiplyPanels(kern, mb, kb, j0, j1, bufs.a[:], block, c[ic*ldc:], ldc, &tile)
 		}
 	}
 }

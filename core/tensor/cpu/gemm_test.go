@@ -167,3 +167,36 @@ func TestDequantize(t *testing.T) {
 		})
 	}
 }
+
+// TestSGEMMPacked checks the prepacked-B product (the recurrent ops' per-step GEMM) against
+// the float64 reference, including k deeper than one packing block and ragged edges.
+func TestSGEMMPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct{ m, n, k int }{{1, 16, 8}, {7, 300, 600}, {13, 384, 128}, {32, 128, 384}, {5, 17, 257}} {
+		for _, transB := range []bool{false, true} {
+			for _, threads := range []int{1, 3} {
+				a := randSlice(r, tc.m*tc.k)
+				b := randSlice(r, tc.k*tc.n)
+				ldb := tc.n
+				if transB {
+					ldb = tc.k
+				}
+				pb := prepackB(transB, b, ldb, tc.k, tc.n)
+				if pb == nil {
+					t.Fatalf("%+v: not prepacked", tc)
+				}
+				c := randSlice(r, tc.m*tc.n)
+				want := naiveGEMM(false, transB, tc.m, tc.n, tc.k, 1, a, tc.k, b, ldb, 1, c, tc.n)
+				sgemmPacked(defaultKernel, threads, tc.m, 1, a, tc.k, pb, 1, c, tc.n)
+				for i := range want {
+					if d := math.Abs(float64(c[i]) - want[i]); d > 1e-4*(1+math.Abs(want[i])) {
+						t.Fatalf("%+v transB=%v threads=%d: c[%d] = %v, want %v", tc, transB, threads, i, c[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	if prepackB(false, nil, 1, 4, nc+1) != nil {
+		t.Error("a B wider than one column block was prepacked")
+	}
+}
