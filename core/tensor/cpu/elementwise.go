@@ -275,10 +275,12 @@ func softmaxRow(d, s []float32) float64 {
 	for _, v := range s {
 		m = max(m, v)
 	}
-	var sum float64
 	for i, v := range s {
-		e := expf(v - m)
-		d[i] = e
+		d[i] = v - m
+	}
+	expSlice(d, d)
+	var sum float64
+	for _, e := range d {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)

@@ -120,11 +120,17 @@ func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 				hb, hpb := h[b*H:(b+1)*H], hp[b*3*H:(b+1)*3*H]
 				r, z, n, hn, hprev := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H], row[4*H:5*H]
 				copy(hprev, hb)
+				rz := row[:2*H]
+				for j := range rz {
+					rz[j] += hpb[j]
+				}
+				sigmoidSlice(rz)
+				copy(hn, hpb[2*H:3*H])
 				for j := range H {
-					r[j] = sigmoid(r[j] + hpb[j])
-					z[j] = sigmoid(z[j] + hpb[H+j])
-					hn[j] = hpb[2*H+j]
-					n[j] = tanhf(n[j] + r[j]*hn[j])
+					n[j] += r[j] * hn[j]
+				}
+				tanhSlice(n, n)
+				for j := range H {
 					hb[j] = (1-z[j])*n[j] + z[j]*hprev[j]
 				}
 				copy(out, hb)
@@ -250,14 +256,20 @@ func (c *Backend) LSTM(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 				cc, cprev, hprev := row[4*H:5*H], row[5*H:6*H], row[6*H:7*H]
 				copy(cprev, cb)
 				copy(hprev, hb)
+				gates := row[:4*H]
+				for j := range gates {
+					gates[j] += hpb[j]
+				}
+				sigmoidSlice(row[:2*H])
+				tanhSlice(gg, gg)
+				sigmoidSlice(og)
 				for j := range H {
-					ig[j] = sigmoid(ig[j] + hpb[j])
-					fg[j] = sigmoid(fg[j] + hpb[H+j])
-					gg[j] = tanhf(gg[j] + hpb[2*H+j])
-					og[j] = sigmoid(og[j] + hpb[3*H+j])
 					cc[j] = fg[j]*cprev[j] + ig[j]*gg[j]
-					cb[j] = cc[j]
-					hb[j] = og[j] * tanhf(cc[j])
+				}
+				copy(cb, cc)
+				tanhSlice(hb, cc)
+				for j := range H {
+					hb[j] *= og[j]
 				}
 				copy(out, hb)
 			}
