@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bingli/bingli/core/model/tagger"
 	"github.com/bingli/bingli/internal/datadir"
 )
 
@@ -308,4 +309,19 @@ func FuzzTagInput(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPlotCurve(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "curve.png")
+	hist := []tagger.EpochStats{{Epoch: 1, TrainLoss: 9, DevF1: 0.6}, {Epoch: 2, TrainLoss: 4, DevF1: 0.75}, {Epoch: 3, TrainLoss: 3, DevF1: 0.8}}
+	if err := plotCurve(path, hist); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 1000 || string(b[1:4]) != "PNG" {
+		t.Fatalf("curve.png: %d bytes, %v", len(b), err)
+	}
+	if err := plotCurve(path, nil); err == nil {
+		t.Error("an empty history plotted")
+	}
 }

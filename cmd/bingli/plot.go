@@ -6,6 +6,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/bingli/bingli/core/model/tagger"
 )
@@ -33,17 +34,18 @@ func plotCurve(path string, hist []tagger.EpochStats) error {
 	p.Y.Label.Text = fmt.Sprintf("dev F1 (%%) / train loss (%% of %.2f)", maxLoss)
 	p.Y.Min, p.Y.Max = 0, 100
 	p.Add(plotter.NewGrid())
-	l1, err := plotter.NewLine(f1)
+	// Lines with point marks, so a run of one epoch still shows.
+	l1, p1, err := plotter.NewLinePoints(f1)
 	if err != nil {
 		return err
 	}
-	l1.Color = plotter.DefaultLineStyle.Color
-	l2, err := plotter.NewLine(loss)
+	l2, p2, err := plotter.NewLinePoints(loss)
 	if err != nil {
 		return err
 	}
 	l2.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-	p.Add(l1, l2)
+	p2.Shape = draw.BoxGlyph{}
+	p.Add(l1, p1, l2, p2)
 	p.Legend.Add("dev F1", l1)
 	p.Legend.Add("train loss", l2)
 	p.Legend.Top = true
