@@ -15,8 +15,28 @@ import resource
 import statistics
 import time
 
+import struct
+
 import torch
-from safetensors.torch import load_file
+
+try:
+    from safetensors.torch import load_file
+except ImportError:  # the format is simple enough to read without the library
+    def load_file(path):
+        import numpy as np
+        with open(path, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            header = json.loads(f.read(n))
+            buf = f.read()
+        dtypes = {"F32": np.float32, "I8": np.int8, "I64": np.int64, "I32": np.int32, "F64": np.float64}
+        out = {}
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            b, e = info["data_offsets"]
+            arr = np.frombuffer(buf[b:e], dtype=dtypes[info["dtype"]]).reshape(info["shape"])
+            out[name] = torch.from_numpy(arr.copy())
+        return out
 
 
 class Tagger(torch.nn.Module):
