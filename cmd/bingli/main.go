@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"data":     {"dataset statistics and format conversion (data stats|convert)", runData},
 		"lexicon":  {"build and inspect the medical dictionary (lexicon build|stats|match)", runLexicon},
 		"tag":      {"tag clinical text (JSON lines or plain text in; JSON lines or BRAT out)", runTag},
+		"deid":     {"find and mask protected health information; deid bench scores it", runDeid},
 		"eval":     {"score a tagger under a fixed protocol, or two JSON-lines files", runEval},
 		"train":    {"train the BiGRU-attention-CRF tagger into a model bundle", runTrain},
 		"quantize": {"write an int8 copy of a model bundle", runQuantize},
