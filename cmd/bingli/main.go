@@ -48,6 +48,8 @@ func commands() map[string]command {
 		"quantize": {"write an int8 copy of a model bundle", runQuantize},
 		"bench":    {"measure tagger inference throughput (bench tagger)", runBench},
 		"version":  {"print the version", runVersion},
+		"serve":    {"serve the HTTP API, bulk jobs and the browser page", runServe},
+		"jobs":     {"bulk-job client for a bingli server (jobs submit|status|fetch)", runJobs},
 	}
 }
 
