@@ -7,7 +7,7 @@ import (
 
 // nameStop holds runes that never occur in a given name here; they also end a name. The
 // list mixes function words (因, 于, 在 …) and characters of medical words (炎, 痛, 血 …).
-var nameStop = runeSet("因于在自今主以为入系由之的等及和与同无有年性诉来经已曾昨近行出住就反突既现术被到去从向对说称均也又再并即共、男女岁月日天时后前伴不未可较很炎症病癌瘤痛肿伤咳痰尿便酸剂片液针丸汤血压糖热痒疹疮溃疡脓胸腹肺肝肾心脑骨诊查治疗院科室医护签名字号")
+var nameStop = runeSet("患因于在自今主以为入系由之的等及和与同无有年性诉来经已曾昨近行出住就反突既现术被到去从向对说称均也又再并即共、男女岁月日天时后前伴不未可较很炎症病癌瘤痛肿伤咳痰尿便酸剂片液针丸汤血压糖热痒疹疮溃疡脓胸腹肺肝肾心脑骨诊查治疗院科室医护签名字号")
 
 func runeSet(s string) map[rune]bool {
 	m := map[rune]bool{}
@@ -62,6 +62,11 @@ var (
 // ordinary words ("医师查房").
 var nameBlock = runeWords("查房 查体 查看 常规 包括 明显 明确 平素 方案 成功 安全 冷敷 温水 华法林 石膏 司机 农民 工人 干部 职员 教师 学生 退休 无业 个体 商人 军人 司机 向其 家属")
 
+// blocked reports whether the name candidate [s, e) is or starts with a nameBlock word.
+func (d *doc) blocked(s, e int) bool {
+	return nameBlock[string(d.rs[s:e])] || e-s > 2 && nameBlock[string(d.rs[s:s+2])]
+}
+
 func runeWords(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {
@@ -75,12 +80,12 @@ var titleBlock = map[string]bool{"值班": true, "主管": true, "经治": true,
 
 func (d *doc) detectName() {
 	d.eachMatch(reNameStrong, 0, func(_, e int, _ []string) {
-		if end := d.nameAt(e, false); end > 0 && !nameBlock[string(d.rs[e:end])] {
+		if end := d.nameAt(e, false); end > 0 && !d.blocked(e, end) {
 			d.add(e, end, Name, "name-label")
 		}
 	})
 	d.eachMatch(reNameWeak, 0, func(_, e int, _ []string) {
-		if end := d.nameAt(e, true); end > 0 && !nameBlock[string(d.rs[e:end])] {
+		if end := d.nameAt(e, true); end > 0 && !d.blocked(e, end) {
 			d.add(e, end, Name, "name-context")
 		}
 	})
@@ -99,6 +104,29 @@ func (d *doc) detectName() {
 			}
 		}
 	})
+	d.repeatNames()
+}
+
+// repeatNames marks every other occurrence of a name of two or more runes found by a rule
+// (rule "name-repeat"), so a name seen once with context is masked everywhere.
+func (d *doc) repeatNames() {
+	seen := map[string]bool{}
+	for _, c := range d.cands {
+		if c.cat == Name && c.e-c.s >= 2 {
+			seen[string(d.rs[c.s:c.e])] = true
+		}
+	}
+	for n := range seen {
+		for off := 0; ; {
+			i := strings.Index(d.str[off:], n)
+			if i < 0 {
+				break
+			}
+			s := d.runeAt[off+i]
+			d.add(s, s+len([]rune(n)), Name, "name-repeat")
+			off += i + len(n)
+		}
+	}
 }
 
 // addrLabel: labels that introduce an address.
@@ -184,7 +212,7 @@ var hospGeneric = []string{"中西医结合", "精神病", "传染病", "结核�
 var hospLead = []string{"当地", "上级", "基层", "附近", "其他", "某"}
 
 // reDept: a department right after a hospital name.
-var reDept = regexp.MustCompile(`^的?\p{Han}{0,6}?(?:科|病区|病房|门诊部|门诊|中心)`)
+var reDept = regexp.MustCompile(`^的?\p{Han}{0,9}?(?:科|病区|病房|门诊部|门诊|中心)`)
 
 // deptStop: runes that do not occur in department names.
 var deptStop = runeSet("行就诊住治疗入转后查于在至并予给示因")
@@ -212,8 +240,8 @@ func (d *doc) detectHospital() {
 			return
 		}
 		rule := "hospital"
-		if loc := reDept.FindStringIndex(string(d.rs[e:min(e+8, len(d.rs))])); loc != nil {
-			dept := []rune(string(d.rs[e:min(e+8, len(d.rs))])[:loc[1]])
+		if loc := reDept.FindStringIndex(string(d.rs[e:min(e+12, len(d.rs))])); loc != nil {
+			dept := []rune(string(d.rs[e:min(e+12, len(d.rs))])[:loc[1]])
 			ok := true
 			for _, r := range dept {
 				if deptStop[r] {

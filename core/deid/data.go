@@ -16,8 +16,8 @@ var placesText string
 
 var (
 	surnames  = map[rune]bool{}
-	provinces []string // province-level names, no suffix
-	places    []string // every province, city and district name, no suffix, longest first
+	provinces []string                // province-level names, no suffix
+	places    []string                // every province, city and district name, no suffix, longest first
 	cities    = map[string][]string{} // province → its cities and districts
 )
 

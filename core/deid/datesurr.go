@@ -22,7 +22,11 @@ func hanDigit(r rune) int {
 	case '零', '○', '〇':
 		return 0
 	}
-	return strings.IndexRune(hanDigits, r) / 3 // every Han digit is 3 bytes in UTF-8
+	i := strings.IndexRune(hanDigits, r)
+	if i < 0 {
+		return -1
+	}
+	return i / 3 // every Han digit is 3 bytes in UTF-8
 }
 
 func asciiDigit(r rune) int {

@@ -32,10 +32,6 @@ const (
 // Categories lists every category in overlap-priority order (earlier wins a tie).
 var Categories = []Category{Email, URL, IP, ID, Phone, MRN, Date, Age, Hospital, Address, Name}
 
-// Structured reports whether c is found by patterns alone; such detections are kept inside
-// protected spans (see Options.Protected). NAME, ADDRESS and HOSPITAL are not.
-func (c Category) Structured() bool { return c != Name && c != Address && c != Hospital }
-
 // Span is one detection: runes [Start, End) of the original text (end exclusive).
 type Span struct {
 	Start    int      `json:"start"`
@@ -52,8 +48,9 @@ type Range struct{ Start, End int }
 // Options controls Detect.
 type Options struct {
 	// Protected are spans (original rune offsets) of medical entities, e.g. from a tagger.
-	// NAME, ADDRESS and HOSPITAL detections overlapping any of them are dropped; structured
-	// detections (every other category) are kept.
+	// A NAME overlapping any of them is dropped; an ADDRESS or HOSPITAL is dropped when a
+	// protected span crosses its boundary (one wholly inside, like 肿瘤 in 省肿瘤医院, is part
+	// of the name); structured detections (every other category) are always kept.
 	Protected []Range
 	// Categories restricts detection to these categories; nil means all.
 	Categories []Category
@@ -82,7 +79,7 @@ func Detect(s string, opts Options) ([]Span, error) {
 			continue
 		}
 		os, oe := norm.OriginalRunes(c.s, c.e)
-		if !c.cat.Structured() && overlaps(prot, os, oe) {
+		if c.cat == Name && overlaps(prot, os, oe, false) || (c.cat == Address || c.cat == Hospital) && overlaps(prot, os, oe, true) {
 			continue
 		}
 		c.s, c.e = os, oe
@@ -96,11 +93,12 @@ func Detect(s string, opts Options) ([]Span, error) {
 	return spans, nil
 }
 
-// overlaps reports whether [s, e) overlaps a range of prot (sorted by start).
-func overlaps(prot []Range, s, e int) bool {
+// overlaps reports whether [s, e) overlaps a range of prot (sorted by start); with crossing,
+// only ranges that reach outside [s, e) count.
+func overlaps(prot []Range, s, e int, crossing bool) bool {
 	i := sort.Search(len(prot), func(i int) bool { return prot[i].Start >= e })
 	for j := i - 1; j >= 0; j-- {
-		if prot[j].End > s && prot[j].Start < e {
+		if prot[j].End > s && prot[j].Start < e && (!crossing || prot[j].Start < s || prot[j].End > e) {
 			return true
 		}
 		if j < i-64 { // protected spans are short; look back a bounded distance

@@ -64,15 +64,15 @@ func Evaluate(docs []Doc, pred [][]deid.Span) (*Report, error) {
 		for _, g := range d.PHI {
 			cs := r.PerCategory[g.Category]
 			cs.Gold++
-			same, any := true, true
+			same, covered := true, true
 			for p := g.Start; p < g.End; p++ {
 				same = same && cat[p] == g.Category
-				any = any && cat[p] != ""
+				covered = covered && cat[p] != ""
 			}
 			if same {
 				cs.Found++
 			}
-			if any {
+			if covered {
 				cs.Masked++
 			}
 			r.PerCategory[g.Category] = cs

@@ -45,7 +45,7 @@ type Doc struct {
 	ID       string
 	Text     string
 	PHI      []Gold
-	Injected []deid.Range     // the inserted snippets
+	Injected []deid.Range    // the inserted snippets
 	Entities []corpus.Entity // the source document's medical entities, moved
 }
 
@@ -116,7 +116,9 @@ func (g gen) name() string {
 
 func (g gen) date() string {
 	y, m, d := 1990+g.rng.IntN(35), 1+g.rng.IntN(12), 1+g.rng.IntN(28)
-	han := func(n int) string { return []string{"", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"}[n] }
+	han := func(n int) string {
+		return []string{"", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"}[n]
+	}
 	switch g.rng.IntN(8) {
 	case 0:
 		return fmt.Sprintf("%d年%d月%d日", y, m, d)
