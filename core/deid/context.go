@@ -140,7 +140,7 @@ var (
 
 // placeAt returns the end of the longest built-in place name starting at i, or -1.
 func (d *doc) placeAt(i int) int {
-	for _, p := range places {
+	for _, p := range placesBy[d.at(i)] {
 		pr := []rune(p)
 		if i+len(pr) <= len(d.rs) && string(d.rs[i:i+len(pr)]) == p {
 			return i + len(pr)

@@ -3,6 +3,7 @@ package deid
 import (
 	_ "embed"
 	"strings"
+	"unicode/utf8"
 )
 
 // surnameList holds common Chinese single-character surnames (roughly the 300 most frequent)
@@ -19,6 +20,7 @@ var (
 	provinces []string                // province-level names, no suffix
 	places    []string                // every province, city and district name, no suffix, longest first
 	cities    = map[string][]string{} // province → its cities and districts
+	placesBy  = map[rune][]string{}   // places by first rune, longest first
 )
 
 func init() {
@@ -41,6 +43,10 @@ func init() {
 		}
 	}
 	sortByLenDesc(places)
+	for _, p := range places {
+		r, _ := utf8.DecodeRuneInString(p)
+		placesBy[r] = append(placesBy[r], p)
+	}
 }
 
 // sortByLenDesc orders names longest first (by runes), so matching prefers the longest name.
