@@ -50,28 +50,38 @@ func decodeNER(r io.Reader, maxDocs, maxChars int) (*nerRequest, error) {
 	if err := decodeStrict(r, &top, ""); err != nil {
 		return nil, err
 	}
-	if top.Documents == nil {
-		return nil, apiError(400, "bad_request", "documents", `missing "documents"`)
+	docs, err := decodeDocuments(top.Documents, maxDocs, maxChars)
+	if err != nil {
+		return nil, err
 	}
-	if len(top.Documents) == 0 {
-		return nil, apiError(400, "bad_request", "documents", `"documents" is empty`)
-	}
-	if len(top.Documents) > maxDocs {
-		return nil, apiError(413, "too_large", "documents",
-			fmt.Sprintf("%d documents, at most %d per request (use /v1/jobs for bulk work)", len(top.Documents), maxDocs))
-	}
-	req := &nerRequest{Documents: make([]document, len(top.Documents))}
+	req := &nerRequest{Documents: docs}
 	if top.Model != nil {
 		req.Model = *top.Model
 	}
-	for i, raw := range top.Documents {
+	return req, nil
+}
+
+// decodeDocuments checks and decodes the "documents" array of a request.
+func decodeDocuments(raws []json.RawMessage, maxDocs, maxChars int) ([]document, error) {
+	if raws == nil {
+		return nil, apiError(400, "bad_request", "documents", `missing "documents"`)
+	}
+	if len(raws) == 0 {
+		return nil, apiError(400, "bad_request", "documents", `"documents" is empty`)
+	}
+	if len(raws) > maxDocs {
+		return nil, apiError(413, "too_large", "documents",
+			fmt.Sprintf("%d documents, at most %d per request (use /v1/jobs for bulk work)", len(raws), maxDocs))
+	}
+	docs := make([]document, len(raws))
+	for i, raw := range raws {
 		d, err := decodeDocument(raw, fmt.Sprintf("documents[%d]", i), true, maxChars)
 		if err != nil {
 			return nil, err
 		}
-		req.Documents[i] = d
+		docs[i] = d
 	}
-	return req, nil
+	return docs, nil
 }
 
 // decodeDocument decodes {"id", "text"}; strict refuses other fields. where prefixes field

@@ -57,6 +57,7 @@ func (s *Server) routes() *echo.Echo {
 
 	v1 := e.Group("/v1", s.authenticate)
 	v1.POST("/ner", s.handleNER)
+	v1.POST("/deid", s.handleDeid)
 	v1.GET("/models", s.handleModels)
 	v1.POST("/jobs", s.handleSubmitJob)
 	v1.GET("/jobs", s.handleListJobs)
@@ -143,6 +144,6 @@ type modelInfo struct {
 func (s *Server) handleModels(c echo.Context) error {
 	m := s.cfg.Model
 	return c.JSON(200, map[string][]modelInfo{"models": {{
-		Name: m.Name, Schema: m.Tagger.Schema(), Backend: m.Backend, Default: true, Kinds: []string{"ner"},
+		Name: m.Name, Schema: m.Tagger.Schema(), Backend: m.Backend, Default: true, Kinds: []string{"ner", "deid"},
 	}}})
 }
