@@ -12,14 +12,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/labstack/echo/v4"
+
+	"github.com/bingli/bingli/core/deid"
 )
 
 // jobRunner works through queued jobs one at a time, oldest first, a chunk at a time: it tags
@@ -143,10 +147,23 @@ func (r *jobRunner) process(ctx context.Context, j *job) error {
 		enc.SetEscapeHTML(false)
 		var failed int64
 		for i, tr := range res {
-			if tr.err != nil {
-				failed++
+			var v any
+			if j.Kind == "deid" {
+				dr := deidResult{ID: docs[i].ID, PHI: []phiSpan{}}
+				if err := deidOne(&dr, texts[i], tr, &deidRequest{Mode: deid.Mode(j.Mode), Seed: j.Seed}); err != nil {
+					dr.Error = err.Error()
+				}
+				if dr.Error != "" {
+					failed++
+				}
+				v = dr
+			} else {
+				if tr.err != nil {
+					failed++
+				}
+				v = newDocResult(docs[i].ID, tr)
 			}
-			if err := enc.Encode(newDocResult(docs[i].ID, tr)); err != nil {
+			if err := enc.Encode(v); err != nil {
 				return fmt.Errorf("encoding result: %w", err)
 			}
 		}
@@ -221,7 +238,9 @@ func (s *Server) jobStore() (*store, error) {
 }
 
 // handleSubmitJob stores a JSON-lines upload ({"id", "text"} per line; other fields ignored,
-// as `bingli tag` does) as a new queued job. Options are query parameters: kind (ner).
+// as `bingli tag` does) as a new queued job. Options are query parameters: kind (ner or
+// deid), model, and for deid jobs mode (tag, surrogate, mask; default tag) and seed
+// (default 1).
 func (s *Server) handleSubmitJob(c echo.Context) error {
 	st, err := s.jobStore()
 	if err != nil {
@@ -229,7 +248,7 @@ func (s *Server) handleSubmitJob(c echo.Context) error {
 	}
 	q := c.QueryParams()
 	for k := range q {
-		if k != "kind" && k != "model" {
+		if k != "kind" && k != "model" && k != "mode" && k != "seed" {
 			return apiError(400, "bad_request", k, fmt.Sprintf("unknown option %q", k))
 		}
 	}
@@ -237,8 +256,32 @@ func (s *Server) handleSubmitJob(c echo.Context) error {
 	if kind == "" {
 		kind = "ner"
 	}
-	if kind != "ner" {
-		return apiError(400, "bad_request", "kind", fmt.Sprintf("kind %q is not available (ner)", kind))
+	if kind != "ner" && kind != "deid" {
+		return apiError(400, "bad_request", "kind", fmt.Sprintf("kind %q: want ner or deid", kind))
+	}
+	var mode deid.Mode
+	var seed uint64
+	if kind == "deid" {
+		mode, seed = deid.ModeTag, 1
+		if m := q.Get("mode"); m != "" {
+			var err error
+			if mode, err = deid.ParseMode(m); err != nil {
+				return apiError(400, "bad_request", "mode", "mode must be tag, surrogate or mask")
+			}
+		}
+		if v := q.Get("seed"); v != "" {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n > math.MaxInt64 {
+				return apiError(400, "bad_request", "seed", "seed must be a non-negative integer")
+			}
+			seed = n
+		}
+	} else if q.Has("mode") || q.Has("seed") {
+		field := "mode"
+		if !q.Has("mode") {
+			field = "seed"
+		}
+		return apiError(400, "bad_request", field, field+" applies to deid jobs only")
 	}
 	if m := q.Get("model"); m != "" && m != s.cfg.Model.Name {
 		return apiError(400, "bad_request", "model", fmt.Sprintf("unknown model %q (see GET /v1/models)", m))
@@ -261,7 +304,7 @@ func (s *Server) handleSubmitJob(c echo.Context) error {
 	default:
 		return apiError(415, "unsupported_encoding", "", fmt.Sprintf("Content-Encoding %q: want gzip or none", enc))
 	}
-	j := &job{ID: newJobID(), Kind: kind, Model: s.cfg.Model.Name, State: stateQueued, owner: principal(c)}
+	j := &job{ID: newJobID(), Kind: kind, Model: s.cfg.Model.Name, Mode: string(mode), Seed: seed, State: stateQueued, owner: principal(c)}
 	if err := os.MkdirAll(st.jobDir(j.ID), 0o700); err != nil {
 		return fmt.Errorf("creating job folder: %w", err)
 	}

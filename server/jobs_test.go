@@ -225,3 +225,53 @@ func TestCrashResume(t *testing.T) {
 	resp.Body.Close()
 	checkResults(t, body, texts)
 }
+
+// TestDeidJob runs a deid job and checks each result against POST /v1/deid on the same
+// document with the same mode and seed.
+func TestDeidJob(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.JobChunk = 2 })
+	texts := []string{"患者张三，男，45岁，于2019年3月5日因高血压入院。", "电话13812345678，住院号ZY20190305。", "无"}
+	var in strings.Builder
+	for i, txt := range texts {
+		fmt.Fprintf(&in, "{\"id\":%d,\"text\":%q}\n", i, txt)
+	}
+	rec := do(s, "POST", "/v1/jobs?kind=deid&mode=surrogate&seed=9", in.String())
+	if rec.Code != 202 {
+		t.Fatalf("submit: %d %s", rec.Code, rec.Body)
+	}
+	var j job
+	_ = json.Unmarshal(rec.Body.Bytes(), &j)
+	if j.Kind != "deid" || j.Mode != "surrogate" || j.Seed != 9 {
+		t.Fatalf("submitted %+v", j)
+	}
+	j = waitJob(t, func() job { return getJob(t, s, j.ID) })
+	if j.State != stateDone || j.Done != 3 || j.Failed != 0 || j.Mode != "surrogate" {
+		t.Fatalf("finished %+v", j)
+	}
+	res := do(s, "GET", "/v1/jobs/"+j.ID+"/results", "")
+	lines := strings.Split(strings.TrimSpace(res.Body.String()), "\n")
+	if len(lines) != len(texts) {
+		t.Fatalf("%d result lines: %s", len(lines), res.Body)
+	}
+	for i, txt := range texts {
+		body := fmt.Sprintf(`{"mode":"surrogate","seed":9,"documents":[{"id":%d,"text":%q}]}`, i, txt)
+		direct := do(s, "POST", "/v1/deid", body)
+		var want deidResponse
+		if err := json.Unmarshal(direct.Body.Bytes(), &want); err != nil || len(want.Documents) != 1 {
+			t.Fatalf("direct deid: %v %s", err, direct.Body)
+		}
+		var got deidResult
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Masked != want.Documents[0].Masked || len(got.PHI) != len(want.Documents[0].PHI) {
+			t.Errorf("doc %d: job %+v, direct %+v", i, got, want.Documents[0])
+		}
+	}
+	var first deidResult
+	_ = json.Unmarshal([]byte(lines[0]), &first)
+	if len(first.PHI) == 0 || first.PHI[0].Category != "NAME" || strings.Contains(first.Masked, "张三") ||
+		!strings.Contains(first.Masked, "高血压") {
+		t.Errorf("first result: %s", lines[0])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -26,6 +27,8 @@ type job struct {
 	ID      string `json:"id"`
 	Kind    string `json:"kind"`
 	Model   string `json:"model"`
+	Mode    string `json:"mode,omitempty"` // deid jobs: tag, surrogate or mask
+	Seed    uint64 `json:"seed,omitempty"` // deid jobs: the surrogate seed
 	State   string `json:"state"`
 	Error   string `json:"error,omitempty"`
 	Total   int64  `json:"total"`
@@ -60,12 +63,29 @@ func openStore(dir string) (*store, error) {
 		state TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
 		total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
 		in_off INTEGER NOT NULL DEFAULT 0, res_off INTEGER NOT NULL DEFAULT 0,
-		created INTEGER NOT NULL, updated INTEGER NOT NULL)`)
+		created INTEGER NOT NULL, updated INTEGER NOT NULL,
+		mode TEXT NOT NULL DEFAULT '', seed INTEGER NOT NULL DEFAULT 0)`)
+	if err == nil {
+		err = addColumns(db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("job store %s: %w", dir, err)
 	}
 	return &store{dir: dir, db: db}, nil
+}
+
+// addColumns brings a store made before deid jobs up to date.
+func addColumns(db *sql.DB) error {
+	for _, stmt := range []string{
+		`ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE jobs ADD COLUMN seed INTEGER NOT NULL DEFAULT 0`,
+	} {
+		if _, err := db.Exec(stmt); err != nil && !strings.Contains(err.Error(), "duplicate column") {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *store) close() error { return s.db.Close() }
@@ -78,24 +98,25 @@ func (s *store) resultsPath(id string) string { return filepath.Join(s.jobDir(id
 
 func (s *store) insert(ctx context.Context, j *job) error {
 	now := time.Now().UnixMilli()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO jobs (id, kind, model, owner, state, total, created, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, j.ID, j.Kind, j.Model, j.owner, j.State, j.Total, now, now)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO jobs (id, kind, model, owner, state, total, created, updated, mode, seed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.ID, j.Kind, j.Model, j.owner, j.State, j.Total, now, now, j.Mode, int64(j.Seed))
 	if err != nil {
 		return fmt.Errorf("recording job: %w", err)
 	}
 	return nil
 }
 
-const jobColumns = `id, kind, model, owner, state, error, total, done, failed, in_off, res_off, created, updated`
+const jobColumns = `id, kind, model, owner, state, error, total, done, failed, in_off, res_off, created, updated, mode, seed`
 
 func scanJob(sc interface{ Scan(...any) error }) (*job, error) {
 	var j job
-	var created, updated int64
+	var created, updated, seed int64
 	err := sc.Scan(&j.ID, &j.Kind, &j.Model, &j.owner, &j.State, &j.Error, &j.Total, &j.Done, &j.Failed,
-		&j.inOff, &j.resOff, &created, &updated)
+		&j.inOff, &j.resOff, &created, &updated, &j.Mode, &seed)
 	if err != nil {
 		return nil, err
 	}
+	j.Seed = uint64(seed)
 	j.Created = time.UnixMilli(created).UTC().Format(time.RFC3339Nano)
 	j.Updated = time.UnixMilli(updated).UTC().Format(time.RFC3339Nano)
 	return &j, nil

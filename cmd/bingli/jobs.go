@@ -16,8 +16,9 @@ func runJobs(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "jobs", "submit FILE | status [ID] | fetch ID [flags]", `
 A client for a bingli server's bulk jobs.
 
-  submit FILE  uploads JSON lines {"id", "text"} ("-" is stdin) and prints the job id;
-               with --wait it shows progress on stderr and then prints the results
+  submit FILE  uploads JSON lines {"id", "text"} ("-" is stdin) as a --kind ner (default)
+               or deid job and prints the job id; with --wait it shows progress on stderr
+               and then prints the results
   status [ID]  prints one job (or all of them) as JSON
   fetch ID     prints the job's results as JSON lines (to --out)
 
@@ -26,6 +27,8 @@ $BINGLI_TOKEN.`)
 	srv := fs.String("server", envOr("BINGLI_SERVER", "http://127.0.0.1:8080"), "server URL")
 	wait := fs.Bool("wait", false, "submit: wait for the job, then print its results")
 	out := fs.String("out", "-", "fetch: output file")
+	kind := fs.String("kind", "ner", "submit: ner or deid")
+	mode := fs.String("mode", "", "submit with --kind deid: tag, surrogate or mask (server default: tag)")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -36,7 +39,11 @@ $BINGLI_TOKEN.`)
 	c := &jobsClient{base: strings.TrimRight(*srv, "/"), token: os.Getenv("BINGLI_TOKEN"), http: &http.Client{}}
 	switch {
 	case args[0] == "submit" && len(args) == 2:
-		id, err := c.submit(ctx, e, args[1])
+		q := url.Values{"kind": {*kind}}
+		if *mode != "" {
+			q.Set("mode", *mode)
+		}
+		id, err := c.submit(ctx, e, args[1], q)
 		if err != nil {
 			return err
 		}
@@ -111,7 +118,7 @@ type jobStatus struct {
 	Total, Done, Failed int64
 }
 
-func (c *jobsClient) submit(ctx context.Context, e *env, file string) (string, error) {
+func (c *jobsClient) submit(ctx context.Context, e *env, file string, q url.Values) (string, error) {
 	var r io.Reader = e.stdin
 	if file != "-" {
 		f, err := os.Open(file)
@@ -121,7 +128,7 @@ func (c *jobsClient) submit(ctx context.Context, e *env, file string) (string, e
 		defer f.Close()
 		r = f
 	}
-	resp, err := c.do(ctx, "POST", "/v1/jobs?kind=ner", r)
+	resp, err := c.do(ctx, "POST", "/v1/jobs?"+q.Encode(), r)
 	if err != nil {
 		return "", err
 	}
