@@ -55,15 +55,17 @@ func (s *Server) routes() *echo.Echo {
 		e.GET("/", func(c echo.Context) error { return c.HTML(200, placeholderPage) })
 	}
 
-	v1 := e.Group("/v1", s.authenticate)
-	v1.POST("/ner", s.handleNER)
-	v1.POST("/deid", s.handleDeid)
-	v1.GET("/models", s.handleModels)
-	v1.POST("/jobs", s.handleSubmitJob)
-	v1.GET("/jobs", s.handleListJobs)
-	v1.GET("/jobs/:id", s.handleGetJob)
-	v1.GET("/jobs/:id/results", s.handleJobResults)
-	v1.DELETE("/jobs/:id", s.handleDeleteJob)
+	// Authentication is attached per route, not to the group: a group middleware makes echo
+	// answer a wrong method with 404 instead of 405.
+	v1 := e.Group("/v1")
+	v1.POST("/ner", s.handleNER, s.authenticate)
+	v1.POST("/deid", s.handleDeid, s.authenticate)
+	v1.GET("/models", s.handleModels, s.authenticate)
+	v1.POST("/jobs", s.handleSubmitJob, s.authenticate)
+	v1.GET("/jobs", s.handleListJobs, s.authenticate)
+	v1.GET("/jobs/:id", s.handleGetJob, s.authenticate)
+	v1.GET("/jobs/:id/results", s.handleJobResults, s.authenticate)
+	v1.DELETE("/jobs/:id", s.handleDeleteJob, s.authenticate)
 	return e
 }
 
