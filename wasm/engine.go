@@ -1,0 +1,347 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing/fstest"
+	"unicode/utf8"
+
+	"github.com/bingli/bingli/core/corpus"
+	"github.com/bingli/bingli/core/deid"
+	"github.com/bingli/bingli/core/model/tagger"
+	"github.com/bingli/bingli/core/pipeline"
+	"github.com/bingli/bingli/core/tensor/cpu"
+	"github.com/bingli/bingli/core/text"
+	"github.com/bingli/bingli/weights"
+)
+
+// DefaultMaxChars is the longest text (in code points) one call accepts.
+const DefaultMaxChars = 200_000
+
+// Errors for bad input; the JavaScript side sees their messages.
+var (
+	ErrEmpty    = errors.New("the text is empty")
+	ErrTooLong  = errors.New("the text is too long")
+	ErrBadUTF8  = errors.New("the text is not valid UTF-8")
+	ErrNoModel  = errors.New("no model is loaded (call load first)")
+	ErrBadModel = errors.New("the model files do not match the pinned hash")
+)
+
+// BundleFiles are the files of a model bundle, by name.
+var BundleFiles = []string{weights.ConfigFileName, "model.safetensors", "vocab.txt", "lexicon.bin"}
+
+// Engine is one loaded model with the operations the page calls. It is not safe for
+// concurrent use; the browser gives every Web Worker its own module and Engine.
+type Engine struct {
+	Name     string
+	Schema   string
+	Types    []string
+	MaxChars int
+
+	mt    *pipeline.ModelTagger
+	model *tagger.Model
+	enc   *tagger.Encoder
+}
+
+// checkText validates text the way every entry point does.
+func checkText(s string, maxChars int) error {
+	if s == "" {
+		return ErrEmpty
+	}
+	if !utf8.ValidString(s) {
+		off := 0
+		for off < len(s) {
+			r, size := utf8.DecodeRuneInString(s[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		return fmt.Errorf("%w (first bad byte at offset %d)", ErrBadUTF8, off)
+	}
+	if maxChars <= 0 {
+		maxChars = DefaultMaxChars
+	}
+	if n := utf8.RuneCountInString(s); n > maxChars {
+		return fmt.Errorf("%w: %d characters, the limit is %d", ErrTooLong, n, maxChars)
+	}
+	return nil
+}
+
+// LoadEngine verifies and loads a bundle from its files. pins maps bundle names to the
+// SHA-256 (hex) of their config.json; config.json in turn holds the hashes of the other
+// files, which weights.LoadBundleFS checks. A bundle without a pin is refused.
+func LoadEngine(name string, files map[string][]byte, pins map[string]string) (*Engine, error) {
+	want, ok := pins[name]
+	if !ok {
+		known := make([]string, 0, len(pins))
+		for k := range pins {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		return nil, fmt.Errorf("load %s: no pinned hash for this bundle (this module knows: %s)", name, strings.Join(known, ", "))
+	}
+	cfg, ok := files[weights.ConfigFileName]
+	if !ok {
+		return nil, fmt.Errorf("load %s: %s is missing", name, weights.ConfigFileName)
+	}
+	sum := sha256.Sum256(cfg)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		return nil, fmt.Errorf("load %s: %w: %s has sha256 %s, want %s", name, ErrBadModel, weights.ConfigFileName, got, want)
+	}
+	fsys := fstest.MapFS{}
+	for _, f := range BundleFiles {
+		b, ok := files[f]
+		if !ok {
+			return nil, fmt.Errorf("load %s: %s is missing", name, f)
+		}
+		fsys[f] = &fstest.MapFile{Data: b}
+	}
+	b, err := weights.LoadBundleFS(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	be := cpu.New(1)
+	mt, err := pipeline.NewModelTagger(be, b)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	m, enc, err := tagger.FromBundle(be, b)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	return &Engine{Name: name, Schema: b.Config.Schema, Types: enc.Tags.Types(), MaxChars: DefaultMaxChars, mt: mt, model: m, enc: enc}, nil
+}
+
+// Tag returns the entities of s (code-point offsets into s, end exclusive).
+func (e *Engine) Tag(s string) ([]pipeline.Entity, error) {
+	if e == nil || e.mt == nil {
+		return nil, ErrNoModel
+	}
+	if err := checkText(s, e.MaxChars); err != nil {
+		return nil, err
+	}
+	ents, err := e.mt.Tag(s)
+	if err != nil {
+		return nil, fmt.Errorf("tag: %w", err)
+	}
+	if ents == nil {
+		ents = []pipeline.Entity{}
+	}
+	return ents, nil
+}
+
+// DeidOptions are the options of Deid.
+type DeidOptions struct {
+	Mode string `json:"mode"` // tag (default), surrogate or mask
+	Seed uint64 `json:"seed"`
+	// Categories restricts detection and masking to these categories; empty means all.
+	Categories []string `json:"categories"`
+	// Protected are medical-entity spans [start, end) that names, addresses and hospitals
+	// must not overlap. Nil means: tag s with the loaded model and protect its entities
+	// (the page passes the entities it already has, to avoid tagging twice).
+	Protected [][2]int `json:"protected"`
+}
+
+// DeidResult is the PHI found in a text and the masked text.
+type DeidResult struct {
+	PHI    []deid.Span `json:"phi"`
+	Masked string      `json:"masked"`
+}
+
+// Deid finds the PHI in s and masks it.
+func (e *Engine) Deid(s string, opts DeidOptions) (*DeidResult, error) {
+	maxChars := DefaultMaxChars
+	if e != nil && e.MaxChars > 0 {
+		maxChars = e.MaxChars
+	}
+	if err := checkText(s, maxChars); err != nil {
+		return nil, err
+	}
+	mode := deid.ModeTag
+	if opts.Mode != "" {
+		m, err := deid.ParseMode(opts.Mode)
+		if err != nil {
+			return nil, err
+		}
+		mode = m
+	}
+	var cats []deid.Category
+	for _, c := range opts.Categories {
+		cat := deid.Category(c)
+		if _, ok := deid.Tags[cat]; !ok {
+			return nil, fmt.Errorf("deid: unknown category %q", c)
+		}
+		cats = append(cats, cat)
+	}
+	var prot []deid.Range
+	if opts.Protected == nil {
+		if e == nil || e.mt == nil {
+			return nil, ErrNoModel
+		}
+		ents, err := e.Tag(s)
+		if err != nil {
+			return nil, err
+		}
+		for _, en := range ents {
+			prot = append(prot, deid.Range{Start: en.Start, End: en.End})
+		}
+	} else {
+		n := utf8.RuneCountInString(s)
+		for i, p := range opts.Protected {
+			if p[0] < 0 || p[1] > n || p[0] >= p[1] {
+				return nil, fmt.Errorf("deid: protected span %d [%d, %d) is outside the text of %d characters", i, p[0], p[1], n)
+			}
+			prot = append(prot, deid.Range{Start: p[0], End: p[1]})
+		}
+	}
+	if opts.Categories != nil && len(cats) == 0 {
+		return &DeidResult{PHI: []deid.Span{}, Masked: s}, nil // every category switched off
+	}
+	spans, err := deid.Detect(s, deid.Options{Protected: prot, Categories: cats})
+	if err != nil {
+		return nil, err
+	}
+	masked, err := deid.Mask(s, spans, mode, opts.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if spans == nil {
+		spans = []deid.Span{}
+	}
+	return &DeidResult{PHI: spans, Masked: masked}, nil
+}
+
+// Split cuts s into at most parts chunks [start, end) (code points, covering s) at
+// sentence ends (。；！？;!? with their closing quotes, and line breaks), balanced by length.
+// The tagger decodes every sentence on its own and no dictionary term spans a sentence
+// end, so tagging the chunks separately and shifting their offsets gives the entities of
+// tagging s whole; the page spreads the chunks over its Web Workers.
+func Split(s string, parts, maxChars int) ([][2]int, error) {
+	if err := checkText(s, maxChars); err != nil {
+		return nil, err
+	}
+	n, err := text.Normalize(s, pipeline.NormalizeOptions())
+	if err != nil {
+		return nil, fmt.Errorf("split: %w", err)
+	}
+	total := utf8.RuneCountInString(s)
+	if parts <= 1 || len(n.Runes) == 0 {
+		return [][2]int{{0, total}}, nil
+	}
+	// Safe cut points: ends of sentence pieces (not of length cuts inside a sentence).
+	var cuts []int // normalised offsets
+	for _, p := range text.SplitSentences(n.Runes, 0) {
+		if p.End < len(n.Runes) {
+			cuts = append(cuts, p.End)
+		}
+	}
+	target := (len(n.Runes) + parts - 1) / parts
+	var out [][2]int
+	start, startNorm := 0, 0
+	for _, c := range cuts {
+		if len(out) == parts-1 {
+			break
+		}
+		if c-startNorm < target {
+			continue
+		}
+		orig, _ := n.OriginalRunes(c, c+1)
+		if orig <= start {
+			continue
+		}
+		out = append(out, [2]int{start, orig})
+		start, startNorm = orig, c
+	}
+	out = append(out, [2]int{start, total})
+	return out, nil
+}
+
+// Segment is one encoded sentence for an external model (the ONNX peer): its start in the
+// normalised text, character ids and dictionary feature ids.
+type Segment struct {
+	Start int     `json:"start"`
+	Chars []int32 `json:"chars"`
+	Dict  []uint8 `json:"dict"`
+}
+
+// Encode returns the segments the tagger would decode for s.
+func (e *Engine) Encode(s string) ([]Segment, error) {
+	if e == nil || e.enc == nil {
+		return nil, ErrNoModel
+	}
+	if err := checkText(s, e.MaxChars); err != nil {
+		return nil, err
+	}
+	enc, err := e.enc.Encode(corpus.Document{ID: "0", Text: s}, 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	out := make([]Segment, len(enc.Segments))
+	for i, sg := range enc.Segments {
+		d := sg.Dict
+		if d == nil {
+			d = make([]uint8, len(sg.Chars))
+		}
+		out[i] = Segment{Start: sg.Start, Chars: sg.Chars, Dict: d}
+	}
+	return out, nil
+}
+
+// Spans maps tag paths decoded elsewhere (one per segment of Encode(s), in order) to
+// entities on s. Confidence is 0: an external decoder gives no marginals.
+func (e *Engine) Spans(s string, paths [][]int32) ([]pipeline.Entity, error) {
+	if e == nil || e.enc == nil {
+		return nil, ErrNoModel
+	}
+	if err := checkText(s, e.MaxChars); err != nil {
+		return nil, err
+	}
+	enc, err := e.enc.Encode(corpus.Document{ID: "0", Text: s}, 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("spans: %w", err)
+	}
+	if len(paths) != len(enc.Segments) {
+		return nil, fmt.Errorf("spans: %d paths for %d segments", len(paths), len(enc.Segments))
+	}
+	rs := []rune(s)
+	out := []pipeline.Entity{}
+	for i, sg := range enc.Segments {
+		if len(paths[i]) != sg.Len() {
+			return nil, fmt.Errorf("spans: path %d has %d tags for %d characters", i, len(paths[i]), sg.Len())
+		}
+		for _, sp := range e.enc.Tags.Spans(paths[i]) {
+			a, b := enc.Norm.OriginalRunes(sg.Start+sp.Start, sg.Start+sp.End)
+			out = append(out, pipeline.Entity{Start: a, End: b, Type: sp.Type, Text: string(rs[a:b])})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out, nil
+}
+
+// tagChunks tags s chunk by chunk (as the worker pool does) and shifts the offsets; used by
+// tests to check that Split keeps the entities of tagging s whole.
+func (e *Engine) tagChunks(s string, parts int) ([]pipeline.Entity, error) {
+	chunks, err := Split(s, parts, e.MaxChars)
+	if err != nil {
+		return nil, err
+	}
+	rs := []rune(s)
+	var out []pipeline.Entity
+	for _, c := range chunks {
+		ents, err := e.Tag(string(rs[c[0]:c[1]]))
+		if err != nil && !errors.Is(err, ErrEmpty) {
+			return nil, err
+		}
+		for _, en := range ents {
+			en.Start += c[0]
+			en.End += c[0]
+			out = append(out, en)
+		}
+	}
+	return out, nil
+}
