@@ -128,20 +128,41 @@ func (b *batcher) process(batch []*batchItem) {
 	start := time.Now()
 	ents, err := b.tagger.TagDocuments(context.Background(), texts)
 	b.metrics.batchSeconds.Observe(time.Since(start).Seconds())
+	results := fallbackEach(b.tagger, texts, ents, err)
+	for _, it := range live {
+		it.done <- results[:len(it.texts):len(it.texts)]
+		results = results[len(it.texts):]
+	}
+}
+
+// tagAll tags texts in one batch call and returns one result per text.
+func tagAll(ctx context.Context, t pipeline.BatchTagger, texts []string) []tagResult {
+	ents, err := t.TagDocuments(ctx, texts)
+	return fallbackEach(t, texts, ents, err)
+}
+
+// fallbackEach turns a batch call's answer into one result per text; if the batch call
+// failed, each text is tagged alone so that one bad document fails alone.
+func fallbackEach(t pipeline.BatchTagger, texts []string, ents [][]pipeline.Entity, err error) []tagResult {
 	results := make([]tagResult, len(texts))
 	if err == nil && len(ents) == len(texts) {
 		for i := range ents {
 			results[i].entities = ents[i]
 		}
-	} else {
-		for i, t := range texts {
-			results[i].entities, results[i].err = b.tagger.Tag(t)
-		}
+		return results
 	}
-	for _, it := range live {
-		it.done <- results[:len(it.texts):len(it.texts)]
-		results = results[len(it.texts):]
+	for i, s := range texts {
+		results[i].entities, results[i].err = t.Tag(s)
 	}
+	return results
+}
+
+func docTexts(docs []document) []string {
+	texts := make([]string, len(docs))
+	for i, d := range docs {
+		texts[i] = d.Text
+	}
+	return texts
 }
 
 // close stops the batcher after the batch in progress.

@@ -107,6 +107,11 @@ func (r *jobRunner) run(ctx context.Context) {
 
 // process runs job j from its committed offsets to the end.
 func (r *jobRunner) process(ctx context.Context, j *job) error {
+	if j.pubOff > j.inOff || j.pubEOF { // chunks were published to NATS workers by an earlier run
+		if err := r.st.resetPublished(ctx, j.ID, j.inOff); err != nil {
+			return err
+		}
+	}
 	in, err := os.Open(r.st.inputPath(j.ID))
 	if err != nil {
 		return fmt.Errorf("opening job input: %w", err)
@@ -134,38 +139,14 @@ func (r *jobRunner) process(ctx context.Context, j *job) error {
 		if err != nil {
 			return fmt.Errorf("reading job input at byte %d: %w", inOff, err)
 		}
-		texts := make([]string, len(docs))
-		for i, d := range docs {
-			texts[i] = d.Text
-		}
-		res, err := r.b.tag(ctx, texts)
+		res, err := r.b.tag(ctx, docTexts(docs))
 		if err != nil {
 			return fmt.Errorf("tagging: %w", err)
 		}
 		buf.Reset()
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		var failed int64
-		for i, tr := range res {
-			var v any
-			if j.Kind == "deid" {
-				dr := deidResult{ID: docs[i].ID, PHI: []phiSpan{}}
-				if err := deidOne(&dr, texts[i], tr, &deidRequest{Mode: deid.Mode(j.Mode), Seed: j.Seed}); err != nil {
-					dr.Error = err.Error()
-				}
-				if dr.Error != "" {
-					failed++
-				}
-				v = dr
-			} else {
-				if tr.err != nil {
-					failed++
-				}
-				v = newDocResult(docs[i].ID, tr)
-			}
-			if err := enc.Encode(v); err != nil {
-				return fmt.Errorf("encoding result: %w", err)
-			}
+		failed, err := encodeResults(&buf, j.Kind, deid.Mode(j.Mode), j.Seed, docs, res)
+		if err != nil {
+			return err
 		}
 		if _, err := out.Write(buf.Bytes()); err != nil {
 			return fmt.Errorf("writing job results: %w", err)
@@ -188,6 +169,36 @@ func (r *jobRunner) process(ctx context.Context, j *job) error {
 			return nil
 		}
 	}
+}
+
+// encodeResults appends one result line per document to buf (the `bingli tag` or `bingli
+// deid` shape, by kind) and returns how many documents failed.
+func encodeResults(buf *bytes.Buffer, kind string, mode deid.Mode, seed uint64, docs []document, res []tagResult) (int64, error) {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	var failed int64
+	for i, tr := range res {
+		var v any
+		if kind == "deid" {
+			dr := deidResult{ID: docs[i].ID, PHI: []phiSpan{}}
+			if err := deidOne(&dr, docs[i].Text, tr, &deidRequest{Mode: mode, Seed: seed}); err != nil {
+				dr.Error = err.Error()
+			}
+			if dr.Error != "" {
+				failed++
+			}
+			v = dr
+		} else {
+			if tr.err != nil {
+				failed++
+			}
+			v = newDocResult(docs[i].ID, tr)
+		}
+		if err := enc.Encode(v); err != nil {
+			return 0, fmt.Errorf("encoding result: %w", err)
+		}
+	}
+	return failed, nil
 }
 
 // readChunk reads up to n stored input lines; eof reports that the input is exhausted.
@@ -438,6 +449,9 @@ func (s *Server) handleDeleteJob(c echo.Context) error {
 		return err
 	}
 	s.runner.cancel(j.ID)
+	if err := st.deleteChunks(ctx, j.ID); err != nil {
+		return err
+	}
 	if _, err := st.db.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?`, j.ID); err != nil {
 		return fmt.Errorf("deleting job: %w", err)
 	}

@@ -37,6 +37,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	liteModel = t
+	if os.Getenv(workerEnv) != "" {
+		if err := runWorkerChild(); err != nil {
+			fmt.Fprintln(os.Stderr, "child worker:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(childEnv) != "" {
 		if err := runChild(); err != nil {
 			fmt.Fprintln(os.Stderr, "child server:", err)

@@ -15,6 +15,7 @@ type metrics struct {
 	queueDepth      prometheus.Gauge
 	jobDocuments    *prometheus.CounterVec
 	rateLimited     prometheus.Counter
+	distResults     *prometheus.CounterVec
 }
 
 func newMetrics(backend string) *metrics {
@@ -44,12 +45,16 @@ func newMetrics(backend string) *metrics {
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bingli_rate_limited_total", Help: "Requests refused by the per-token rate limit.",
 		}),
+		distResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bingli_dist_results_total",
+			Help: "Chunk results read from NATS workers, by outcome: stored, duplicate (dropped: already stored or committed), gone (job canceled, failed or deleted).",
+		}, []string{"outcome"}),
 	}
 	backendInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "bingli_backend_info", Help: "The tensor backend the model runs on (value 1).",
 	}, []string{"backend"})
 	backendInfo.WithLabelValues(backend).Set(1)
 	m.reg.MustRegister(m.requestDuration, m.batchSize, m.batchSeconds, m.queueDepth, m.jobDocuments,
-		m.rateLimited, backendInfo, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.rateLimited, m.distResults, backendInfo, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

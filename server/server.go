@@ -52,6 +52,15 @@ type Config struct {
 	MaxWait  time.Duration
 	// JobChunk is how many documents a job commits at a time (default 64).
 	JobChunk int
+	// NATS, when set, is a NATS server URL: jobs are then cut into chunks published to the
+	// JetStream work-queue stream BINGLI_CHUNKS for `bingli worker` processes, and their
+	// results are read back from BINGLI_RESULTS into the job store (see distRunner). Requires
+	// DataDir.
+	NATS string
+	// ChunkBytes bounds a published chunk's input bytes (default 256 KiB, and at most half
+	// the NATS max payload); Window the chunks of one job outstanding at once (default 64).
+	ChunkBytes int64
+	Window     int
 	// ReadTimeout, WriteTimeout and IdleTimeout bound connections (defaults 30 s, 60 s,
 	// 120 s); job uploads and result downloads extend their own deadlines as they stream.
 	ReadTimeout  time.Duration
@@ -87,6 +96,8 @@ func (c *Config) setDefaults() {
 	def(&c.MaxBatch, 64)
 	defDur(&c.MaxWait, 5*time.Millisecond)
 	def(&c.JobChunk, 64)
+	def64(&c.ChunkBytes, 256<<10)
+	def(&c.Window, 64)
 	def(&c.Burst, max(1, int(2*c.RatePerSec)))
 	defDur(&c.ReadTimeout, 30*time.Second)
 	defDur(&c.WriteTimeout, 60*time.Second)
@@ -99,6 +110,14 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// runner works through the job store's active jobs: jobRunner in-process, distRunner on NATS
+// workers.
+type runner interface {
+	run(ctx context.Context)
+	wake()
+	cancel(id string)
+}
+
 // Server is the HTTP API. Create it with New, serve with Serve, and Close it when Serve
 // has returned.
 type Server struct {
@@ -107,7 +126,7 @@ type Server struct {
 	metrics *metrics
 	batcher *batcher
 	store   *store // nil without DataDir
-	runner  *jobRunner
+	runner  runner // nil without DataDir
 	limiter *rateLimiter
 	ready   atomic.Bool
 	cancel  context.CancelFunc
@@ -134,7 +153,22 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.store = st
-		s.runner = newJobRunner(st, s.batcher, cfg.JobChunk, cfg.Model.Name, s.metrics, cfg.Log)
+		if cfg.NATS != "" {
+			cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
+			d, err := newDistRunner(cctx, st, cfg.NATS, cfg.JobChunk, cfg.ChunkBytes, cfg.Window, s.metrics, cfg.Log)
+			ccancel()
+			if err != nil {
+				cancel()
+				st.close()
+				return nil, err
+			}
+			s.runner = d
+		} else {
+			s.runner = newJobRunner(st, s.batcher, cfg.JobChunk, cfg.Model.Name, s.metrics, cfg.Log)
+		}
+	} else if cfg.NATS != "" {
+		cancel()
+		return nil, errors.New("server: NATS mode needs a data directory for the job store")
 	}
 	go func() {
 		defer close(s.done)

@@ -39,6 +39,8 @@ type job struct {
 	owner   string
 	inOff   int64 // input bytes consumed by committed chunks
 	resOff  int64 // result bytes committed
+	pubOff  int64 // distributed mode: input bytes published as chunks
+	pubEOF  bool  // distributed mode: the last chunk is published
 }
 
 // store keeps jobs in SQLite (dir/jobs.db) and their files in dir/jobs/ID/.
@@ -68,6 +70,13 @@ func openStore(dir string) (*store, error) {
 	if err == nil {
 		err = addColumns(db)
 	}
+	if err == nil {
+		// chunks are the input ranges published to NATS workers (distributed mode) and, once a
+		// worker answers, their result lines until they are appended in input order.
+		_, err = db.Exec(`CREATE TABLE IF NOT EXISTS chunks (
+			job_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, docs INTEGER NOT NULL,
+			failed INTEGER NOT NULL DEFAULT 0, result BLOB, PRIMARY KEY (job_id, start))`)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("job store %s: %w", dir, err)
@@ -80,6 +89,8 @@ func addColumns(db *sql.DB) error {
 	for _, stmt := range []string{
 		`ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE jobs ADD COLUMN seed INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE jobs ADD COLUMN pub_off INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE jobs ADD COLUMN pub_eof INTEGER NOT NULL DEFAULT 0`,
 	} {
 		if _, err := db.Exec(stmt); err != nil && !strings.Contains(err.Error(), "duplicate column") {
 			return err
@@ -106,13 +117,13 @@ func (s *store) insert(ctx context.Context, j *job) error {
 	return nil
 }
 
-const jobColumns = `id, kind, model, owner, state, error, total, done, failed, in_off, res_off, created, updated, mode, seed`
+const jobColumns = `id, kind, model, owner, state, error, total, done, failed, in_off, res_off, created, updated, mode, seed, pub_off, pub_eof`
 
 func scanJob(sc interface{ Scan(...any) error }) (*job, error) {
 	var j job
 	var created, updated, seed int64
 	err := sc.Scan(&j.ID, &j.Kind, &j.Model, &j.owner, &j.State, &j.Error, &j.Total, &j.Done, &j.Failed,
-		&j.inOff, &j.resOff, &created, &updated, &j.Mode, &seed)
+		&j.inOff, &j.resOff, &created, &updated, &j.Mode, &seed, &j.pubOff, &j.pubEOF)
 	if err != nil {
 		return nil, err
 	}
