@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"version":  {"print the version", runVersion},
 		"serve":    {"serve the HTTP API, bulk jobs and the browser page", runServe},
 		"jobs":     {"bulk-job client for a bingli server (jobs submit|status|fetch)", runJobs},
+		"worker":   {"tag bulk-job chunks from NATS JetStream for bingli serve --nats", runWorker},
 	}
 }
 

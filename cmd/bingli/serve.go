@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strconv"
 	"time"
 
 	"github.com/bingli/bingli/core/pipeline"
-	"github.com/bingli/bingli/core/tensor/cpu"
 	"github.com/bingli/bingli/server"
 )
 
@@ -22,7 +26,13 @@ Serves the HTTP API (POST /v1/ner, GET /v1/models, bulk jobs under /v1/jobs, /he
 With no tokens configured the API answers loopback clients only, and a non-loopback --addr
 is refused unless --insecure-no-auth is given. Tokens come from --tokens-file (one a line)
 and the BINGLI_TOKENS environment variable (comma-separated); clients send
-"Authorization: Bearer TOKEN". Request text is never logged.`)
+"Authorization: Bearer TOKEN". Request text is never logged.
+
+With --nats URL, bulk jobs are cut into chunks published to NATS JetStream and tagged by
+"bingli worker" processes; /v1/ner and /v1/deid are still tagged here.
+
+--config FILE reads a JSON object of flag names to values (e.g. {"addr": "127.0.0.1:9000",
+"rate": 20, "max-wait": "2ms"}); flags given on the command line win.`)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	modelDir := fs.String("model", "weights/ccks2017-lite", "model bundle folder (relative paths are tried beside the binary, then in the working directory)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads for the model")
@@ -40,7 +50,14 @@ and the BINGLI_TOKENS environment variable (comma-separated); clients send
 	maxBatch := fs.Int("max-batch", 64, "most documents per model batch")
 	maxWait := fs.Duration("max-wait", 5*time.Millisecond, "longest wait for a batch to fill")
 	drain := fs.Duration("drain", 30*time.Second, "how long shutdown waits for in-flight requests")
+	device := fs.String("device", "cpu", "backend for the model: cpu, cuda or auto (cuda falls back to the CPU, with a message, where the CUDA backend is not available)")
+	natsURL := fs.String("nats", "", "NATS server URL: run bulk jobs on `bingli worker` processes through JetStream")
+	jobChunk := fs.Int("job-chunk", 64, "documents per job chunk (the unit committed, and published to workers)")
+	config := fs.String("config", "", "JSON file of flag values (command-line flags win)")
 	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if err := applyConfig(fs, *config); err != nil {
 		return err
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
@@ -54,7 +71,11 @@ and the BINGLI_TOKENS environment variable (comma-separated); clients send
 		return usagef("%v", err)
 	}
 	dir := resolvePath(*modelDir)
-	tagger, err := pipeline.LoadModelTagger(cpu.New(*threads), dir)
+	be, backend, err := chooseBackend(*device, *threads, e.stderr, "serve")
+	if err != nil {
+		return err
+	}
+	tagger, err := pipeline.LoadModelTagger(be, dir)
 	if err != nil {
 		return fmt.Errorf("loading model: %w", err)
 	}
@@ -66,7 +87,7 @@ and the BINGLI_TOKENS environment variable (comma-separated); clients send
 		*dataDir = filepath.Join(cache, "bingli", "server")
 	}
 	s, err := server.New(server.Config{
-		Model:          server.Model{Name: filepath.Base(filepath.Clean(dir)), Backend: "cpu", Tagger: tagger},
+		Model:          server.Model{Name: filepath.Base(filepath.Clean(dir)), Backend: backend, Tagger: tagger},
 		DataDir:        *dataDir,
 		Tokens:         tokens,
 		InsecureNoAuth: *insecure,
@@ -77,6 +98,8 @@ and the BINGLI_TOKENS environment variable (comma-separated); clients send
 		MaxDocChars:    *maxDocChars,
 		MaxBatch:       *maxBatch,
 		MaxWait:        *maxWait,
+		JobChunk:       *jobChunk,
+		NATS:           *natsURL,
 		WebDir:         resolvePath(*webDir),
 		Log:            e.log,
 	})
@@ -92,7 +115,11 @@ and the BINGLI_TOKENS environment variable (comma-separated); clients send
 	if *tlsCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(e.stdout, "bingli serving %s://%s/ (model %s, jobs in %s)\n", scheme, ln.Addr(), dir, *dataDir)
+	jobsOn := "in-process"
+	if *natsURL != "" {
+		jobsOn = "on NATS workers at " + *natsURL
+	}
+	fmt.Fprintf(e.stdout, "bingli serving %s://%s/ (model %s on %s, jobs in %s, run %s)\n", scheme, ln.Addr(), dir, backend, *dataDir, jobsOn)
 	return s.Serve(ctx, ln, *tlsCert, *tlsKey, *drain)
 }
 
@@ -111,4 +138,56 @@ func resolvePath(p string) string {
 		}
 	}
 	return p
+}
+
+// applyConfig sets the flags named in a JSON config file (an object of flag name to value:
+// string, number, boolean, or a duration string), except those given on the command line.
+func applyConfig(fs *flag.FlagSet, path string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	var vals map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&vals); err != nil {
+		return usagef("config %s: want a JSON object of flag values: %v", path, err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	names := make([]string, 0, len(vals))
+	for k := range vals {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name == "config" || fs.Lookup(name) == nil {
+			return usagef("config %s: unknown setting %q (settings are the flags of --help)", path, name)
+		}
+		if set[name] {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(vals[name], &v); err != nil {
+			return usagef("config %s: %s: %v", path, name, err)
+		}
+		var str string
+		switch x := v.(type) {
+		case string:
+			str = x
+		case bool:
+			str = strconv.FormatBool(x)
+		case float64:
+			str = strconv.FormatFloat(x, 'f', -1, 64)
+		default:
+			return usagef("config %s: %s: want a string, number or boolean", path, name)
+		}
+		if err := fs.Set(name, str); err != nil {
+			return usagef("config %s: %s: %v", path, name, err)
+		}
+	}
+	return nil
 }
