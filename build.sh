@@ -7,6 +7,7 @@
 #   ./build.sh cuda       build lib/libbingli_cuda.so with nvcc (GPU machines only)
 #   ./build.sh all        everything this machine can build
 #   ./build.sh check      cross-compile the pure-Go core for GOOS=js GOARCH=wasm (no output kept)
+#   ./build.sh worker     build the Cloudflare Worker into worker/build/ (worker/build.sh; prints its size)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -60,6 +61,7 @@ bingli) build_bingli ;;
 wasm) build_wasm ;;
 cuda) build_cuda ;;
 check) check_wasm ;;
+worker) worker/build.sh ;;
 all)
 	build_bingli
 	build_wasm || true
@@ -67,7 +69,7 @@ all)
 	;;
 -h | --help | help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
 *)
-	echo "build.sh: unknown target '$1' (want bingli, wasm, cuda, check, all)" >&2
+	echo "build.sh: unknown target '$1' (want bingli, wasm, cuda, check, worker, all)" >&2
 	exit 2
 	;;
 esac
