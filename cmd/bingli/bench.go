@@ -19,8 +19,11 @@ import (
 )
 
 func runBench(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "serve" {
+		return runBenchServe(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "tagger" {
-		return usagef("usage: bingli bench tagger --model BUNDLE --input FILE.jsonl [flags]")
+		return usagef("usage: bingli bench tagger --model BUNDLE --input FILE.jsonl [flags] | bench serve [flags]")
 	}
 	fs := newFlagSet(e, "bench tagger", "--model BUNDLE --input FILE.jsonl [flags]", `
 Measures tagger inference throughput in characters per second and peak memory, per batch

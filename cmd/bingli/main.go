@@ -46,7 +46,7 @@ func commands() map[string]command {
 		"eval":     {"score a tagger under a fixed protocol, or two JSON-lines files", runEval},
 		"train":    {"train the BiGRU-attention-CRF tagger into a model bundle", runTrain},
 		"quantize": {"write an int8 copy of a model bundle", runQuantize},
-		"bench":    {"measure tagger inference throughput (bench tagger)", runBench},
+		"bench":    {"measure tagger throughput (bench tagger) and load-test the server (bench serve)", runBench},
 		"version":  {"print the version", runVersion},
 		"serve":    {"serve the HTTP API, bulk jobs and the browser page", runServe},
 		"jobs":     {"bulk-job client for a bingli server (jobs submit|status|fetch)", runJobs},
