@@ -94,7 +94,7 @@ build_cuda() {
 		return 1
 	fi
 	mkdir -p lib
-	nvcc -O3 -std=c++17 -shared -Xcompiler -fPIC \
+	nvcc -O3 -std=c++17 -shared -Xcompiler -fPIC -lineinfo \
 		-gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90 \
 		-o lib/libbingli_cuda.so cuda/*.cu -lcublas
 	echo "built lib/libbingli_cuda.so"
