@@ -19,7 +19,11 @@ need_go() {
 build_bingli() {
 	need_go
 	mkdir -p bin
-	CGO_ENABLED=${CGO_ENABLED:-0} go build -trimpath -o bin/bingli ./cmd/bingli
+	# cgo only dlopens the CUDA library (package cuda); without a C compiler the binary is
+	# built without it and always computes on the CPU.
+	local cgo=0
+	command -v "${CC:-cc}" >/dev/null 2>&1 && cgo=1
+	CGO_ENABLED=${CGO_ENABLED:-$cgo} go build -trimpath -o bin/bingli ./cmd/bingli
 	echo "built bin/bingli"
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/bingli/bingli/core/corpus"
 	"github.com/bingli/bingli/core/model/tagger"
-	"github.com/bingli/bingli/core/tensor/cpu"
+	"github.com/bingli/bingli/internal/device"
 	"github.com/bingli/bingli/weights"
 )
 
@@ -36,6 +36,7 @@ sentence splitting, dictionary matching and mapping entities back to the text.
 	input := fs.String("input", "", "JSON lines with a \"text\" field (e.g. from 'bingli data convert')")
 	batches := fs.String("batch", "1,32", "comma-separated batch sizes")
 	threads := fs.Int("threads", 1, "CPU threads")
+	deviceName := fs.String("device", "cpu", device.FlagHelp)
 	repeat := fs.Int("repeat", 5, "timed repetitions per batch size (the median is reported)")
 	dump := fs.String("dump", "", "write encoded segments and decoded paths to this JSON file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
@@ -54,7 +55,11 @@ sentence splitting, dictionary matching and mapping entities back to the text.
 	if err != nil {
 		return err
 	}
-	be := cpu.New(*threads)
+	be, closeBackend, err := device.Open(*deviceName, *threads, e.stderr)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer closeBackend()
 	m, enc, err := tagger.FromBundle(be, b)
 	if err != nil {
 		return err
@@ -72,8 +77,8 @@ sentence splitting, dictionary matching and mapping entities back to the text.
 			chars += s.Len()
 		}
 	}
-	fmt.Fprintf(e.stdout, "model %s (%s, quantization %s), %d documents, %d segments, %d characters, %d threads\n\n",
-		*modelDir, b.Config.Schema, b.Config.Quantization, len(ds.Docs), len(segs), chars, *threads)
+	fmt.Fprintf(e.stdout, "model %s (%s, quantization %s), %d documents, %d segments, %d characters, backend %s\n\n",
+		*modelDir, b.Config.Schema, b.Config.Quantization, len(ds.Docs), len(segs), chars, device.Describe(be))
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 	"github.com/bingli/bingli/core/corpus"
 	"github.com/bingli/bingli/core/eval"
 	"github.com/bingli/bingli/core/pipeline"
-	"github.com/bingli/bingli/core/tensor/cpu"
+	"github.com/bingli/bingli/internal/device"
 	"github.com/bingli/bingli/weights"
 )
 
@@ -36,6 +36,7 @@ Protocols: `+strings.Join(corpus.Protocols(), ", "))
 	useDict := fs.Bool("dict", false, "with --protocol: evaluate the dictionary-only tagger")
 	modelDir := fs.String("model", "", "with --protocol: evaluate this model bundle (trained under the same protocol)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads for --model")
+	deviceName := fs.String("device", "auto", "backend for --model: "+device.FlagHelp)
 	split := fs.String("split", "", "with --protocol: dev or test (default: every non-empty one)")
 	dataFlag := fs.String("data", "", "shared data folder (default: $BINGLI_DATA or shared/data beside the checkout)")
 	predOut := fs.String("pred-out", "", "with --protocol: also write the predictions as JSON lines to this file prefix (+.dev.jsonl/.test.jsonl)")
@@ -63,7 +64,7 @@ Protocols: `+strings.Join(corpus.Protocols(), ", "))
 		case *useDict && *modelDir == "":
 			return evalProtocolDict(ctx, e, *dataFlag, *protocol, *split, *predOut, *asJSON)
 		case *modelDir != "" && !*useDict:
-			return evalProtocolModel(ctx, e, *dataFlag, *protocol, *modelDir, *threads, *split, *predOut, *asJSON)
+			return evalProtocolModel(ctx, e, *dataFlag, *protocol, *modelDir, *deviceName, *threads, *split, *predOut, *asJSON)
 		}
 		return usagef("choose one tagger: --dict or --model BUNDLE")
 	}
@@ -126,7 +127,7 @@ func evalProtocolDict(ctx context.Context, e *env, dataFlag, protocol, split, pr
 	return scoreParts(ctx, e, tagger, protocol, split, predOut, asJSON, dev, test)
 }
 
-func evalProtocolModel(ctx context.Context, e *env, dataFlag, protocol, modelDir string, threads int, split, predOut string, asJSON bool) error {
+func evalProtocolModel(ctx context.Context, e *env, dataFlag, protocol, modelDir, deviceName string, threads int, split, predOut string, asJSON bool) error {
 	b, err := weights.LoadBundle(modelDir)
 	if err != nil {
 		return err
@@ -150,7 +151,12 @@ func evalProtocolModel(ctx context.Context, e *env, dataFlag, protocol, modelDir
 	if err != nil {
 		return err
 	}
-	mt, err := pipeline.NewModelTagger(cpu.New(threads), b)
+	be, closeBackend, err := device.Open(deviceName, threads, e.stderr)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer closeBackend()
+	mt, err := pipeline.NewModelTagger(be, b)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/bingli/bingli/core/corpus"
 	"github.com/bingli/bingli/core/pipeline"
-	"github.com/bingli/bingli/core/tensor/cpu"
+	"github.com/bingli/bingli/internal/device"
 	"github.com/bingli/bingli/lexicon"
 )
 
@@ -43,6 +43,7 @@ exit status is 1.`)
 	useDict := fs.Bool("dict", false, "use the dictionary-only tagger (bidirectional maximum matching)")
 	modelDir := fs.String("model", "", "use the trained model bundle in this folder")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads for --model")
+	deviceName := fs.String("device", "auto", "backend for --model: "+device.FlagHelp)
 	dictPath := fs.String("lexicon", "", "dictionary file for --dict (default: the built-in dictionary)")
 	schema := fs.String("schema", "", "label schema for --dict: "+strings.Join(lexicon.SchemaNames(), ", "))
 	in := fs.String("in", "jsonl", "input format: jsonl, text or lines")
@@ -52,7 +53,7 @@ exit status is 1.`)
 	if err != nil {
 		return err
 	}
-	tagger, err := chooseTagger(*useDict, *modelDir, *dictPath, *schema, *threads)
+	tagger, err := chooseTagger(e, *useDict, *modelDir, *dictPath, *schema, *deviceName, *threads)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ exit status is 1.`)
 }
 
 // chooseTagger builds the dictionary tagger (--dict) or loads a model bundle (--model).
-func chooseTagger(useDict bool, modelDir, dictPath, schema string, threads int) (pipeline.Tagger, error) {
+func chooseTagger(e *env, useDict bool, modelDir, dictPath, schema, deviceName string, threads int) (pipeline.Tagger, error) {
 	switch {
 	case useDict && modelDir != "":
 		return nil, usagef("--dict and --model exclude each other")
@@ -127,7 +128,11 @@ func chooseTagger(useDict bool, modelDir, dictPath, schema string, threads int) 
 		}
 		return t, nil
 	case modelDir != "":
-		t, err := pipeline.LoadModelTagger(cpu.New(threads), modelDir)
+		be, _, err := device.Open(deviceName, threads, e.stderr)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		t, err := pipeline.LoadModelTagger(be, modelDir)
 		if err != nil {
 			return nil, err
 		}

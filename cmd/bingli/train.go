@@ -15,8 +15,8 @@ import (
 	"github.com/bingli/bingli/core/corpus"
 	"github.com/bingli/bingli/core/model/tagger"
 	"github.com/bingli/bingli/core/pipeline"
-	"github.com/bingli/bingli/core/tensor/cpu"
 	"github.com/bingli/bingli/core/text"
+	"github.com/bingli/bingli/internal/device"
 	"github.com/bingli/bingli/lexicon"
 	"github.com/bingli/bingli/weights"
 )
@@ -62,6 +62,7 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	patience := fs.Int("patience", tc.Patience, "stop after this many epochs without a better dev F1 (0: never)")
 	seed := fs.Uint64("seed", tc.Seed, "random seed (weights, dropout, batch order)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads")
+	deviceName := fs.String("device", "auto", device.FlagHelp)
 	quantize := fs.Bool("quantize", false, "store the bundle's matrices as int8 (per-row scales)")
 	quiet := fs.Bool("quiet", false, "no per-batch progress bar")
 	maxTime := fs.Duration("max-time", 0, "stop starting new epochs after this much training time (0: no limit); the run then finishes normally")
@@ -205,7 +206,12 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	if *useDict {
 		cfg.DictDim, cfg.DictFeatures = *dictDim, len(lexicon.FeatureLabels())
 	}
-	be := cpu.New(*threads)
+	be, closeBackend, err := device.Open(*deviceName, *threads, e.stderr)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer closeBackend()
+	fmt.Fprintf(e.stderr, "backend: %s\n", device.Describe(be))
 	m, err := tagger.New(be, cfg, tags.Labels, *seed)
 	if err != nil {
 		return usagef("%v", err)
