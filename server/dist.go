@@ -421,7 +421,7 @@ func (d *distRunner) handleResult(ctx context.Context, m jetstream.Msg) {
 func (d *distRunner) drain(ctx context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out *os.File
+	var out jobFile
 	defer func() {
 		if out != nil {
 			out.Close()
@@ -443,18 +443,18 @@ func (d *distRunner) drain(ctx context.Context, id string) error {
 			return err
 		}
 		if out == nil {
-			if out, err = os.OpenFile(d.st.resultsPath(id), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-				return fmt.Errorf("opening job results: %w", err)
+			if out, err = d.st.openFile(d.st.resultsPath(id), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+				return diskError("opening job results", err)
 			}
 		}
 		if err := out.Truncate(j.resOff); err != nil {
-			return fmt.Errorf("truncating job results to the last commit: %w", err)
+			return diskError("truncating job results to the last commit", err)
 		}
 		if _, err := out.WriteAt(c.result, j.resOff); err != nil {
-			return fmt.Errorf("writing job results: %w", err)
+			return diskError("writing job results", err)
 		}
 		if err := out.Sync(); err != nil {
-			return fmt.Errorf("syncing job results: %w", err)
+			return diskError("syncing job results", err)
 		}
 		if ok, err := d.st.commitChunk(ctx, j, c); err != nil || !ok {
 			return err

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -89,6 +90,7 @@ func (r *jobRunner) run(ctx context.Context) {
 		r.activeID, r.cancelFn = j.ID, cancel
 		r.mu.Unlock()
 		err = r.process(jctx, j)
+		canceled := jctx.Err() != nil // read before cancel(), which always sets it
 		cancel()
 		r.mu.Lock()
 		r.activeID, r.cancelFn = "", nil
@@ -96,7 +98,7 @@ func (r *jobRunner) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // shutting down: the job resumes from its last commit on the next start
 		}
-		if err != nil && jctx.Err() == nil {
+		if err != nil && !canceled {
 			r.log.Error("job failed", "job", j.ID, "err", err)
 			if _, serr := r.st.setState(ctx, j.ID, stateFailed, err.Error()); serr != nil {
 				r.log.Error("job state", "job", j.ID, "err", serr)
@@ -120,16 +122,16 @@ func (r *jobRunner) process(ctx context.Context, j *job) error {
 	if _, err := in.Seek(j.inOff, io.SeekStart); err != nil {
 		return fmt.Errorf("seeking job input: %w", err)
 	}
-	out, err := os.OpenFile(r.st.resultsPath(j.ID), os.O_RDWR|os.O_CREATE, 0o600)
+	out, err := r.st.openFile(r.st.resultsPath(j.ID), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("opening job results: %w", err)
+		return diskError("opening job results", err)
 	}
 	defer out.Close()
 	if err := out.Truncate(j.resOff); err != nil {
-		return fmt.Errorf("truncating job results to the last commit: %w", err)
+		return diskError("truncating job results to the last commit", err)
 	}
 	if _, err := out.Seek(j.resOff, io.SeekStart); err != nil {
-		return fmt.Errorf("seeking job results: %w", err)
+		return diskError("seeking job results", err)
 	}
 	br := bufio.NewReaderSize(in, 1<<16)
 	inOff, resOff := j.inOff, j.resOff
@@ -149,10 +151,10 @@ func (r *jobRunner) process(ctx context.Context, j *job) error {
 			return err
 		}
 		if _, err := out.Write(buf.Bytes()); err != nil {
-			return fmt.Errorf("writing job results: %w", err)
+			return diskError("writing job results", err)
 		}
 		if err := out.Sync(); err != nil {
-			return fmt.Errorf("syncing job results: %w", err)
+			return diskError("syncing job results", err)
 		}
 		inOff += consumed
 		resOff += int64(buf.Len())
@@ -317,7 +319,7 @@ func (s *Server) handleSubmitJob(c echo.Context) error {
 	}
 	j := &job{ID: newJobID(), Kind: kind, Model: s.cfg.Model.Name, Mode: string(mode), Seed: seed, State: stateQueued, owner: principal(c)}
 	if err := os.MkdirAll(st.jobDir(j.ID), 0o700); err != nil {
-		return fmt.Errorf("creating job folder: %w", err)
+		return storageError(diskError("creating job folder", err))
 	}
 	total, err := s.spoolInput(body, st.inputPath(j.ID))
 	if err == nil && total == 0 {
@@ -343,9 +345,9 @@ func (s *Server) handleSubmitJob(c echo.Context) error {
 // spoolInput validates the upload line by line and writes it to path as compact
 // {"id","text"} lines, synced. It returns the number of documents.
 func (s *Server) spoolInput(body io.Reader, path string) (int64, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := s.store.openFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return 0, fmt.Errorf("creating job input: %w", err)
+		return 0, storageError(diskError("creating job input", err))
 	}
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<16)
@@ -372,7 +374,7 @@ func (s *Server) spoolInput(body io.Reader, path string) (int64, error) {
 				return 0, derr
 			}
 			if err := enc.Encode(d); err != nil {
-				return 0, fmt.Errorf("writing job input: %w", err)
+				return 0, storageError(diskError("writing job input", err))
 			}
 			total++
 		}
@@ -381,12 +383,21 @@ func (s *Server) spoolInput(body io.Reader, path string) (int64, error) {
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return 0, fmt.Errorf("writing job input: %w", err)
+		return 0, storageError(diskError("writing job input", err))
 	}
 	if err := f.Sync(); err != nil {
-		return 0, fmt.Errorf("syncing job input: %w", err)
+		return 0, storageError(diskError("syncing job input", err))
 	}
 	return total, nil
+}
+
+// storageError answers a failed write of an upload to the job store: 507 when the disk is
+// full, 500 otherwise, with the plain message of diskError (no file path) either way.
+func storageError(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return &httpError{Status: 507, Code: "insufficient_storage", Message: err.Error()}
+	}
+	return &httpError{Status: 500, Code: "storage_error", Message: err.Error()}
 }
 
 // readLine returns the next line without its terminator; a line over max bytes is reported

@@ -86,6 +86,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var ee *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
+		if he.Status >= 500 { // server-side messages only (storage, readiness), never request text
+			s.cfg.Log.Error("request failed", "route", c.Path(), "status", he.Status, "err", he.Message)
+		}
 	case errors.As(err, &ee):
 		he = &httpError{Status: ee.Code, Code: codeFor(ee.Code), Message: http.StatusText(ee.Code)}
 	default:

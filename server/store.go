@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -47,6 +50,42 @@ type job struct {
 type store struct {
 	dir string
 	db  *sql.DB
+	// openFile opens a job's input or results file for writing (os.OpenFile; tests inject
+	// failing files).
+	openFile func(name string, flag int, perm os.FileMode) (jobFile, error)
+}
+
+// jobFile is a job file being written (an *os.File).
+type jobFile interface {
+	io.Writer
+	io.WriterAt
+	io.Seeker
+	io.Closer
+	Truncate(size int64) error
+	Sync() error
+}
+
+func openOSFile(name string, flag int, perm os.FileMode) (jobFile, error) {
+	return os.OpenFile(name, flag, perm)
+}
+
+// diskError wraps a failed write to the job store with what was being done, and says plainly
+// when the disk is full, the store is read-only or permissions are missing. The message goes
+// into the job's error, so it carries the system error without the server's file path.
+func diskError(what string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%s: the server's disk is full: %w", what, err)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%s: the server's job store is on a read-only file system: %w", what, err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s: the server may not write its job store: %w", what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 func openStore(dir string) (*store, error) {
@@ -81,7 +120,7 @@ func openStore(dir string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("job store %s: %w", dir, err)
 	}
-	return &store{dir: dir, db: db}, nil
+	return &store{dir: dir, db: db, openFile: openOSFile}, nil
 }
 
 // addColumns brings a store made before deid jobs up to date.
