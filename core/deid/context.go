@@ -80,15 +80,18 @@ var titleBlock = map[string]bool{"值班": true, "主管": true, "经治": true,
 
 func (d *doc) detectName() {
 	d.eachMatch(reNameStrong, 0, func(_, e int, _ []string) {
-		if end := d.nameAt(e, false); end > 0 && !d.blocked(e, end) {
+		if end := d.nameAt(e, false); end > 0 && !d.blocked(e, end) && !hasRareGiven(d.rs[e:end]) {
 			d.add(e, end, Name, "name-label")
 		}
 	})
 	d.eachMatch(reNameWeak, 0, func(_, e int, _ []string) {
 		if end := d.nameAt(e, true); end > 0 && !d.blocked(e, end) {
-			d.add(e, end, Name, "name-context")
+			if sc, ok := nameScore(d.rs[e:end]); ok && sc >= nameContextMin {
+				d.add(e, end, Name, "name-context")
+			}
 		}
 	})
+	d.detectNameField()
 	d.eachMatch(reTitle, 0, func(s, _ int, _ []string) {
 		if s >= 2 && titleBlock[string(d.rs[s-2:s])] {
 			return
@@ -105,6 +108,52 @@ func (d *doc) detectName() {
 		}
 	})
 	d.repeatNames()
+}
+
+// reField: a colon (after normalisation) with optional spaces after it.
+var reField = regexp.MustCompile(`:[ \t]*`)
+
+// detectNameField finds names as the whole value of a colon field whatever the label
+// (审核：张三。, 复核者：李四 2019-03-05): a Han label of one or more runes that does not end in a
+// reporting verb (fieldLabelOK), then a surname and one or two given runes that end at a
+// non-Han rune other than a colon (白蛋白：25 is a label) or at the end of the text, and score
+// at least nameFieldMin (rule "name-field").
+func (d *doc) detectNameField() {
+	d.eachMatch(reField, 0, func(s, e int, _ []string) {
+		le := s
+		for le > 0 && (d.rs[le-1] == ' ' || d.rs[le-1] == '\t') {
+			le--
+		}
+		ls := le
+		for ls > 0 && le-ls < 8 && isHan(d.rs[ls-1]) {
+			ls--
+		}
+		if !fieldLabelOK(d.rs[ls:le]) {
+			return
+		}
+		for _, l := range []int{4, 3, 2} { // longest first; compound surnames need 3–4
+			end := e + l
+			if end > len(d.rs) || isHan(d.at(end)) || d.at(end) == ':' || !allHan(d.rs[e:end]) {
+				continue
+			}
+			if d.blocked(e, end) {
+				return
+			}
+			if sc, ok := nameScore(d.rs[e:end]); ok && sc >= nameFieldMin {
+				d.add(e, end, Name, "name-field")
+			}
+			return
+		}
+	})
+}
+
+func allHan(rs []rune) bool {
+	for _, r := range rs {
+		if !isHan(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // repeatNames marks every other occurrence of a name of two or more runes found by a rule

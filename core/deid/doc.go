@@ -9,8 +9,14 @@
 //	category  rule(s)                 what matches                                   tag
 //	NAME      name-label              surname + 1–2 given runes after 姓名/医师/主治医师/
 //	                                  护士/家属/联系人/签名/记录人/其母 … (":" optional)  [姓名]
+//	                                  (dropped when a given rune is in givenRare)
 //	          name-context            the same after 患者/病人/患儿 …, only when the name
 //	                                  ends at a boundary (non-Han, end, or a stop rune)
+//	                                  and the name model scores it ≥ nameContextMin
+//	          name-field              the whole value of any colon field (审核：X。, 校对 ：X),
+//	                                  ending at a non-Han rune other than ':' or the end,
+//	                                  label not ending in 示/为/见/报 …, name model ≥
+//	                                  nameFieldMin
 //	          name-repeat             every other occurrence of a name found by a rule
 //	          name-title              surname (+ given runes) before 主任医师/医生/主任/
 //	                                  教授/先生/女士 … (not after 值班/主管/上级 …)
@@ -49,6 +55,12 @@
 // number with 号/栋/幢/单元/楼/层/室/组, or 3-2-301. Given names never contain the stop runes
 // of nameStop (function words such as 因/于/在 and medical-word runes such as 炎/痛/血/压),
 // so 高血压, 王不留行 and 患者于3天前 are not names; nameBlock lists a few more words.
+//
+// The name model (namemodel.go) scores a candidate: its surname by frequency rank, each
+// given rune +1 when it is a frequent given-name character (givenCommon), −3 when it is a
+// character of clinical or everyday words rare in names (givenRare: 我, 疸, 肤, 蛋 …), −0.5
+// otherwise. So 审核：龚强雨 is a name whatever the given runes, while 患者于我院, 患者皮肤,
+// 肝功：白蛋白 and 心电图：房扑 are not.
 //
 // The built-in data: about 390 single-character and 30 compound surnames (data.go) and the
 // province-level units with their prefecture-level cities and some districts (places.txt).
