@@ -114,7 +114,7 @@ func (d *doc) detectName() {
 var reField = regexp.MustCompile(`:[ \t]*`)
 
 // detectNameField finds names as the whole value of a colon field whatever the label
-// (审核：张三。, 复核者：李四 2019-03-05): a Han label of one or more runes that does not end in a
+// (核准：张三。, 复核者：李四 2019-03-05): a Han label of one or more runes that does not end in a
 // reporting verb (fieldLabelOK), then a surname and one or two given runes that end at a
 // non-Han rune other than a colon (白蛋白：25 is a label) or at the end of the text, and score
 // at least nameFieldMin (rule "name-field").

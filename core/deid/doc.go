@@ -13,7 +13,7 @@
 //	          name-context            the same after 患者/病人/患儿 …, only when the name
 //	                                  ends at a boundary (non-Han, end, or a stop rune)
 //	                                  and the name model scores it ≥ nameContextMin
-//	          name-field              the whole value of any colon field (审核：X。, 校对 ：X),
+//	          name-field              the whole value of any colon field (核准：X。, 校对 ：X),
 //	                                  ending at a non-Han rune other than ':' or the end,
 //	                                  label not ending in 示/为/见/报 …, name model ≥
 //	                                  nameFieldMin
@@ -59,7 +59,7 @@
 // The name model (namemodel.go) scores a candidate: its surname by frequency rank, each
 // given rune +1 when it is a frequent given-name character (givenCommon), −3 when it is a
 // character of clinical or everyday words rare in names (givenRare: 我, 疸, 肤, 蛋 …), −0.5
-// otherwise. So 审核：龚强雨 is a name whatever the given runes, while 患者于我院, 患者皮肤,
+// otherwise. So 核准：龚强雨 is a name whatever the given runes, while 患者于我院, 患者皮肤,
 // 肝功：白蛋白 and 心电图：房扑 are not.
 //
 // The built-in data: about 390 single-character and 30 compound surnames (data.go) and the

@@ -7,7 +7,7 @@ func TestNameField(t *testing.T) {
 		text string
 		want string // "" = no NAME
 	}{
-		{"审核：张伟。", "张伟"},
+		{"核准：张伟。", "张伟"},
 		{"复核者：李秀英 2019-03-05", "李秀英"},
 		{"签发：欧阳明", "欧阳明"},
 		{"校对 ： 王芳，", "王芳"},
@@ -73,7 +73,7 @@ func TestNameScore(t *testing.T) {
 }
 
 func FuzzNameField(f *testing.F) {
-	for _, s := range []string{"审核：张伟。", "校对 ： 欧阳明", "肝功：白蛋白：25", "：：王", "患者于我院", "a:张"} {
+	for _, s := range []string{"核准：张伟。", "校对 ： 欧阳明", "肝功：白蛋白：25", "：：王", "患者于我院", "a:张"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
