@@ -186,13 +186,14 @@ func TestNATSWorkers(t *testing.T) {
 // -short) and checks the deid results against POST /v1/deid.
 func TestNATSInProcess(t *testing.T) {
 	url := startNATS(t)
-	s := newTestServer(t, func(c *Config) { c.NATS, c.JobChunk, c.Window = url, 2, 4 })
+	var logs logBuffer
+	s := newTestServer(t, func(c *Config) { c.NATS, c.JobChunk, c.Window, c.Log = url, 2, 4, newLogger(&logs) })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
 	for i := range 2 {
 		go func() {
 			done <- RunWorker(ctx, WorkerConfig{NATS: url, Name: fmt.Sprint("w", i), AckWait: 5 * time.Second,
-				Model: Model{Name: "ccks2017-lite", Backend: "cpu", Tagger: liteModel}})
+				Model: Model{Name: "ccks2017-lite", Backend: "cpu", Tagger: liteModel}, Log: newLogger(&logs)})
 		}()
 	}
 	defer func() {
@@ -200,6 +201,15 @@ func TestNATSInProcess(t *testing.T) {
 		for range 2 {
 			if err := <-done; err != nil {
 				t.Error(err)
+			}
+		}
+		got := logs.String()
+		if !strings.Contains(got, "chunk done") {
+			t.Errorf("worker logs not captured: %s", got)
+		}
+		for _, secret := range []string{"张三", "13812345678", "头痛"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("document text %q in the server or worker logs", secret)
 			}
 		}
 	}()

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,5 +166,20 @@ func TestMoreErrorPaths(t *testing.T) {
 	s.ready.Store(false)
 	if rec := do(s, "GET", "/readyz", ""); rec.Code != 503 || decodeError(t, rec).Code != "not_ready" {
 		t.Errorf("/readyz while shutting down: %d", rec.Code)
+	}
+}
+
+// TestRateLimitPerToken exhausts one token's burst: that token gets 429, another token is
+// still served.
+func TestRateLimitPerToken(t *testing.T) {
+	a, b := "token-aaaaaaaaaaaaaaaa", "token-bbbbbbbbbbbbbbbb"
+	toks, _ := LoadTokens("", a+","+b)
+	s := newTestServer(t, func(c *Config) { c.Tokens, c.RatePerSec, c.Burst = toks, 0.5, 2 })
+	var codes []int
+	for _, tok := range []string{a, a, a, b, b, b} {
+		codes = append(codes, do(s, "GET", "/v1/models", "", "Authorization", "Bearer "+tok).Code)
+	}
+	if want := []int{200, 200, 429, 200, 200, 429}; !slices.Equal(codes, want) {
+		t.Errorf("codes %v, want %v", codes, want)
 	}
 }
