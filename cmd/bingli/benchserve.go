@@ -40,7 +40,11 @@ child process (CPU backend, no rate limit, a temporary job store), then:
     (/proc) and Go heap in use (/metrics) every --sample: start, end and peak.
 
 The input is --input (JSON lines with "id" and "text") or, by default, the Yidu-S4K training
-texts from the shared data folder (--data); no data is written outside a temporary folder.`)
+texts from the shared data folder (--data); no data is written outside a temporary folder.
+
+With --nats URL (a running NATS server with JetStream) the server runs jobs on --workers
+"bingli worker" child processes through JetStream, so step 2 measures the distributed path.
+--device is passed to serve and the workers ("bingli tag" runs on the CPU).`)
 	modelDir := fs.String("model", "weights/ccks2017-lite", "model bundle folder")
 	input := fs.String("input", "", "JSON lines {\"id\",\"text\"} (default: Yidu-S4K training texts)")
 	dataFlag := fs.String("data", "", "shared data folder (default: $BINGLI_DATA or shared/data beside the checkout)")
@@ -52,6 +56,9 @@ texts from the shared data folder (--data); no data is written outside a tempora
 	soakConc := fs.Int("soak-concurrency", 16, "clients during the soak")
 	sample := fs.Duration("sample", 10*time.Second, "memory sampling interval during the soak")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads for the model (server and bingli tag)")
+	natsURL := fs.String("nats", "", "NATS server URL: run the bulk jobs on worker processes through JetStream")
+	workers := fs.Int("workers", 1, "with --nats: worker processes to start")
+	device := fs.String("device", "cpu", "backend for serve and the workers: cpu, cuda or auto")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -61,6 +68,9 @@ texts from the shared data folder (--data); no data is written outside a tempora
 	}
 	var levels []int
 	for _, f := range strings.Split(*conc, ",") {
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
 			return usagef("--concurrency %q: want positive integers", *conc)
@@ -85,14 +95,28 @@ texts from the shared data folder (--data); no data is written outside a tempora
 		return err
 	}
 	model := resolvePath(*modelDir)
-	srv, err := startBenchServer(ctx, exe, model, filepath.Join(tmp, "store"), *threads)
+	srv, err := startBenchServer(ctx, exe, model, filepath.Join(tmp, "store"), *threads, *device, *natsURL)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
+	jobsOn := "in the server"
+	if *natsURL != "" {
+		for i := range *workers {
+			w := exec.CommandContext(ctx, exe, "worker", "--nats", *natsURL, "--model", model, "--device", *device,
+				"--threads", strconv.Itoa(*threads), "--name", fmt.Sprintf("bench-%d", i))
+			w.Cancel = func() error { return w.Process.Signal(syscall.SIGTERM) }
+			w.Stderr = &tailBuffer{max: 16 << 10}
+			if err := w.Start(); err != nil {
+				return fmt.Errorf("starting bingli worker: %w", err)
+			}
+			defer func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() }()
+		}
+		jobsOn = fmt.Sprintf("on %d bingli worker process(es) via NATS %s", *workers, *natsURL)
+	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(e.stdout, "bench serve: %s, %d documents, %d characters (mean %.0f per document); model %s; server pid %d on %s, %d threads; host %s, %d CPUs, %s\n\n",
-		source, len(docs), chars, float64(chars)/float64(len(docs)), model, srv.cmd.Process.Pid, srv.url, *threads, host, runtime.NumCPU(),
+	fmt.Fprintf(e.stdout, "bench serve: %s, %d documents, %d characters (mean %.0f per document); model %s; server pid %d on %s, --device %s, %d threads, jobs run %s; host %s, %d CPUs, %s\n\n",
+		source, len(docs), chars, float64(chars)/float64(len(docs)), model, srv.cmd.Process.Pid, srv.url, *device, *threads, jobsOn, host, runtime.NumCPU(),
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 
 	bodies := make([][]byte, len(docs))
@@ -101,9 +125,13 @@ texts from the shared data folder (--data); no data is written outside a tempora
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}, Timeout: 5 * time.Minute}
 
-	fmt.Fprintf(e.stdout, "POST /v1/ner, one document per request, %s per level after %s warm-up\n", *duration, *warmup)
-	fmt.Fprintf(e.stdout, "%-11s %9s %9s %8s %11s %9s %9s %7s\n", "concurrency", "requests", "req/s", "docs/s", "chars/s", "p50 ms", "p99 ms", "errors")
-	for _, c := range levels {
+	if len(levels) > 0 {
+		fmt.Fprintf(e.stdout, "POST /v1/ner, one document per request, %s per level after %s warm-up\n", *duration, *warmup)
+	}
+	for i, c := range levels {
+		if i == 0 {
+			fmt.Fprintf(e.stdout, "%-11s %9s %9s %8s %11s %9s %9s %7s\n", "concurrency", "requests", "req/s", "docs/s", "chars/s", "p50 ms", "p99 ms", "errors")
+		}
 		if *warmup > 0 {
 			if _, err := loadNER(ctx, client, srv.url, bodies, docs, c, *warmup, nil); err != nil {
 				return err
@@ -122,6 +150,9 @@ texts from the shared data folder (--data); no data is written outside a tempora
 
 	if *reps > 0 {
 		fmt.Fprintf(e.stdout, "\nserving overhead: the %d documents as one bulk job (upload, process, download) vs bingli tag on the same file, %d threads, %d runs each (medians)\n", len(docs), *threads, *reps)
+		if *device != "cpu" {
+			fmt.Fprintf(e.stdout, "(the job runs with --device %s; bingli tag on the CPU)\n", *device)
+		}
 		var jobT, tagT []float64
 		for i := range *reps {
 			jt, jobOut, err := runBenchJob(ctx, client, srv.url, inputPath)
@@ -231,9 +262,13 @@ type benchServer struct {
 	err  error
 }
 
-func startBenchServer(ctx context.Context, exe, model, store string, threads int) (*benchServer, error) {
-	cmd := exec.CommandContext(ctx, exe, "serve", "--addr", "127.0.0.1:0", "--model", model, "--data-dir", store,
-		"--rate", "0", "--threads", strconv.Itoa(threads), "--web", filepath.Join(store, "no-web"))
+func startBenchServer(ctx context.Context, exe, model, store string, threads int, device, natsURL string) (*benchServer, error) {
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--model", model, "--data-dir", store, "--rate", "0",
+		"--threads", strconv.Itoa(threads), "--web", filepath.Join(store, "no-web"), "--device", device}
+	if natsURL != "" {
+		args = append(args, "--nats", natsURL)
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	out, err := cmd.StdoutPipe()
 	if err != nil {
