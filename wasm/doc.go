@@ -2,7 +2,7 @@
 // `./build.sh web` into web/bingli.wasm, it runs inside each Web Worker of the page's
 // worker pool (web/worker.js) and sets a global object `bingli` with:
 //
-//	bingli.load(name, files)      files: {"config.json": Uint8Array, "model.safetensors", "vocab.txt", "lexicon.bin"}
+//	bingli.load(name, files[, options])  files: {"config.json": Uint8Array, "model.safetensors", "vocab.txt", "lexicon.bin"}; options: {"batch": sentences decoded together}
 //	bingli.tag(text, options)     → {"entities": [{start, end, type, text, confidence}], "ms"}
 //	bingli.deid(text, options)    → {"phi": [{start, end, category, rule, text}], "masked", "ms"}
 //	bingli.split(text, parts)     → {"chunks": [[start, end], ...]} at sentence ends

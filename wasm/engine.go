@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -41,6 +42,8 @@ type Engine struct {
 	Schema   string
 	Types    []string
 	MaxChars int
+	// Batch is how many sentences the model decodes together (sorted by length).
+	Batch int
 
 	mt    *pipeline.ModelTagger
 	model *tagger.Model
@@ -125,12 +128,24 @@ func (e *Engine) Tag(s string) ([]pipeline.Entity, error) {
 	if err := checkText(s, e.MaxChars); err != nil {
 		return nil, err
 	}
-	ents, err := e.mt.Tag(s)
+	if e.Batch <= 0 || e.Batch == 32 {
+		ents, err := e.mt.Tag(s)
+		if err != nil {
+			return nil, fmt.Errorf("tag: %w", err)
+		}
+		if ents == nil {
+			ents = []pipeline.Entity{}
+		}
+		return ents, nil
+	}
+	preds, err := e.model.Predict(context.Background(), e.enc, []corpus.Document{{ID: "0", Text: s}}, e.Batch)
 	if err != nil {
 		return nil, fmt.Errorf("tag: %w", err)
 	}
-	if ents == nil {
-		ents = []pipeline.Entity{}
+	rs := []rune(s)
+	ents := make([]pipeline.Entity, len(preds[0]))
+	for i, p := range preds[0] {
+		ents[i] = pipeline.Entity{Start: p.Start, End: p.End, Type: p.Type, Text: string(rs[p.Start:p.End]), Confidence: p.Confidence}
 	}
 	return ents, nil
 }

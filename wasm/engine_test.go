@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -215,5 +216,42 @@ func TestEncodeSpansRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(strip(got), strip(want)) {
 		t.Fatalf("spans from paths:\n%v\nwant\n%v", got, want)
+	}
+}
+
+// benchRecord is about n code points of clinical text with PHI, cut at a sentence end.
+func benchRecord(n int) string {
+	var b strings.Builder
+	for b.Len() == 0 || len([]rune(b.String())) < n {
+		b.WriteString(record)
+		b.WriteString("\n")
+	}
+	return string([]rune(b.String())[:n])
+}
+
+// BenchmarkTagDeid is what the page does per record: tag, then de-identify with the
+// entities protected. Under wasm (node, the V8 of Chromium):
+//
+//	GOOS=js GOARCH=wasm go test -run XXX -bench TagDeid ./wasm -exec "$(go env GOROOT)/lib/wasm/go_js_wasm_exec"
+func BenchmarkTagDeid(b *testing.B) {
+	e := loadEngine(b)
+	for _, n := range []int{200, 1000, 5000} {
+		s := benchRecord(n)
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				ents, err := e.Tag(s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				prot := make([][2]int, len(ents))
+				for i, en := range ents {
+					prot[i] = [2]int{en.Start, en.End}
+				}
+				if _, err := e.Deid(s, DeidOptions{Protected: prot}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/record")
+		})
 	}
 }

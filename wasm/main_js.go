@@ -113,8 +113,17 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		var lo struct {
+			Batch int `json:"batch"`
+		}
+		if err := optsArg(args, 2, &lo); err != nil {
+			return nil, err
+		}
+		if lo.Batch > 0 {
+			e.Batch = lo.Batch
+		}
 		engine = e
-		return map[string]any{"model": e.Name, "schema": e.Schema, "types": e.Types, "ms": since(t)}, nil
+		return map[string]any{"model": e.Name, "schema": e.Schema, "types": e.Types, "batch": e.Batch, "ms": since(t)}, nil
 	}))
 	api.Set("tag", fn(func(args []js.Value) (any, error) {
 		s, err := textArg(args, 0)

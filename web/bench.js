@@ -9,6 +9,8 @@ const RUNS = +(params.get('runs') || 30);
 const MODEL = params.get('model') || 'ccks2017-lite';
 const SIZES = (params.get('sizes') || '200,1000,5000').split(',').map(Number);
 const WARMUP = 3;
+// Extra single-worker engines at other decode batch sizes (?batches=12,32), for tuning.
+const BATCHES = (params.get('batches') || '').split(',').filter(Boolean).map(Number);
 
 // A deterministic record generator: PHI header, clinical sentences, PHI footer, cut to n
 // code points at a sentence end where possible.
@@ -45,7 +47,8 @@ async function main() {
   const pool = new BingliPool();
   const single = new BingliPool(1);
   const ortw = new BingliPool(1);
-  await Promise.all([pool.start(MODEL), single.start(MODEL), ortw.start(MODEL)]);
+  const extra = BATCHES.map((b) => [b, new BingliPool(1, b)]);
+  await Promise.all([pool.start(MODEL), single.start(MODEL), ortw.start(MODEL), ...extra.map(([, p]) => p.start(MODEL))]);
   const ortInfo = await ortw.send(0, 'ortInit', [{ model: MODEL }]);
   log(`model ${MODEL}; pool of ${pool.size} workers (hardwareConcurrency ${navigator.hardwareConcurrency}); onnxruntime-web ${ortInfo.ort}, 1 thread; ${RUNS} runs + ${WARMUP} warm-up per size; start-up ${Math.round(performance.now() - t0)} ms`);
   log(navigator.userAgent);
@@ -55,6 +58,7 @@ async function main() {
     'bingli 1 worker': (t) => single.send(0, 'analyze', [t, deidOpts]),
     'onnxruntime-web': (t) => ortw.send(0, 'ortAnalyze', [t, deidOpts]),
   };
+  for (const [b, p] of extra) engines[`bingli 1 w, b=${b}`] = (t) => p.send(0, 'analyze', [t, deidOpts]);
   const result = { model: MODEL, runs: RUNS, pool: pool.size, ort: ortInfo.ort, userAgent: navigator.userAgent, sizes: [] };
   for (const n of SIZES) {
     const text = makeRecord(n, n);

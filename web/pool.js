@@ -9,7 +9,10 @@
 'use strict';
 
 class BingliPool {
-  constructor(size) {
+  // size: workers (default: hardware threads, at most 4); batch: sentences each worker
+  // decodes together (default: the module's).
+  constructor(size, batch) {
+    this.batch = batch;
     const hc = (self.navigator && navigator.hardwareConcurrency) || 2;
     this.size = Math.max(1, Math.min(size || hc, 4));
     this.workers = [];
@@ -30,7 +33,7 @@ class BingliPool {
       this.workers.push(w);
       this.busy.push(0);
     }
-    const infos = await Promise.all(this.workers.map((_, i) => this.send(i, 'init', [{ module, model, files }])));
+    const infos = await Promise.all(this.workers.map((_, i) => this.send(i, 'init', [{ module, model, files, batch: this.batch }])));
     this.info = infos[0];
     this.model = model;
     return this.info;

@@ -14,13 +14,13 @@ function call(op, ...args) {
   return out;
 }
 
-async function init({ module, model, files }) {
+async function init({ module, model, files, batch }) {
   const go = new Go();
   const ready = new Promise((resolve) => { self.bingliReady = resolve; });
   const inst = await WebAssembly.instantiate(module, go.importObject);
   go.run(inst); // returns when the Go program exits, which it never does
   await ready;
-  info = call('load', model, files);
+  info = call('load', model, files, JSON.stringify(batch ? { batch } : {}));
   return { ...call('info'), loadMs: info.ms };
 }
 
