@@ -411,8 +411,8 @@ func TestBatching(t *testing.T) {
 	}
 }
 
-// TestServeAndShutdown serves on a real loopback listener and shuts down gracefully while a
-// slow request is in flight: the request completes.
+// TestServeAndShutdown serves on a real loopback listener and shuts down gracefully while
+// slow requests are in flight in a batch: they all complete.
 func TestServeAndShutdown(t *testing.T) {
 	slow := &slowTagger{BatchTagger: liteModel, delay: 300 * time.Millisecond}
 	s := newTestServer(t, func(c *Config) { c.Model.Tagger = slow })
@@ -424,20 +424,25 @@ func TestServeAndShutdown(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln, "", "", 5*time.Second) }()
 	url := "http://" + ln.Addr().String()
-	got := make(chan int, 1)
-	go func() {
-		resp, err := http.Post(url+"/v1/ner", "application/json", strings.NewReader(nerBody("头痛")))
-		if err != nil {
-			got <- 0
-			return
-		}
-		resp.Body.Close()
-		got <- resp.StatusCode
-	}()
+	const inFlight = 4 // merged into one slow batch
+	got := make(chan int, inFlight)
+	for range inFlight {
+		go func() {
+			resp, err := http.Post(url+"/v1/ner", "application/json", strings.NewReader(nerBody("头痛")))
+			if err != nil {
+				got <- 0
+				return
+			}
+			resp.Body.Close()
+			got <- resp.StatusCode
+		}()
+	}
 	time.Sleep(100 * time.Millisecond)
 	cancel()
-	if code := <-got; code != 200 {
-		t.Errorf("in-flight request during shutdown: %d", code)
+	for range inFlight {
+		if code := <-got; code != 200 {
+			t.Errorf("in-flight request during shutdown: %d", code)
+		}
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)

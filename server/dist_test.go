@@ -314,3 +314,36 @@ func TestResultIdempotent(t *testing.T) {
 		t.Fatalf("results %q, job %+v", b, got)
 	}
 }
+
+// TestWorkerStopFinishesChunk stops a worker while it tags a chunk: it finishes the chunk
+// first, so the job completes with no other worker and no redelivery.
+func TestWorkerStopFinishesChunk(t *testing.T) {
+	url := startNATS(t)
+	s := newTestServer(t, func(c *Config) { c.NATS, c.JobChunk = url, 2 })
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- RunWorker(ctx, WorkerConfig{NATS: url, AckWait: 30 * time.Second,
+			Model:     Model{Name: "ccks2017-lite", Tagger: &slowTagger{BatchTagger: liteModel, delay: 300 * time.Millisecond}},
+			beforeTag: func(chunkHeader) { started <- struct{}{} }})
+	}()
+	input, texts := jobInput(2)
+	rec := do(s, "POST", "/v1/jobs", input)
+	var j job
+	_ = json.Unmarshal(rec.Body.Bytes(), &j)
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker took no chunk")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	j = waitJob(t, func() job { return getJob(t, s, j.ID) })
+	if j.State != stateDone {
+		t.Fatalf("job %+v", j)
+	}
+	checkResults(t, do(s, "GET", "/v1/jobs/"+j.ID+"/results", "").Body.Bytes(), texts)
+}
