@@ -67,6 +67,7 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	quiet := fs.Bool("quiet", false, "no per-batch progress bar")
 	maxTime := fs.Duration("max-time", 0, "stop starting new epochs after this much training time (0: no limit); the run then finishes normally")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the training to this file")
+	dumpSegments := fs.String("dump-segments", "", "write the encoded training segments (characters, dictionary features, gold tags) as JSON to this file for a peer implementation (bench/pytorch/gpu_tagger_bench.py), then exit")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -198,6 +199,9 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	}
 	fmt.Fprintf(e.stderr, "encoded: %d segments (≤ %d chars), vocabulary %d; gold entities: %d nested dropped, %d lost to normalisation, %d of unknown type, %d cut by a segment boundary\n",
 		len(segs), *maxLen, vocab.Len(), nested, lost, unknown, split)
+	if *dumpSegments != "" {
+		return writeSegmentDump(*dumpSegments, vocab.Len(), tags.Labels, segs)
+	}
 
 	cfg := tagger.Config{
 		Vocab: vocab.Len(), Tags: tags.Len(), CharDim: *charDim, Hidden: *hidden,
@@ -381,4 +385,31 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// writeSegmentDump writes encoded training segments for a peer implementation to train on.
+func writeSegmentDump(path string, vocab int, labels []string, segs []tagger.Segment) error {
+	type seg struct {
+		Chars []int32 `json:"chars"`
+		Dict  []int32 `json:"dict,omitempty"`
+		Tags  []int32 `json:"tags"`
+	}
+	dump := struct {
+		Vocab        int      `json:"vocab"`
+		Labels       []string `json:"labels"`
+		DictFeatures int      `json:"dict_features"`
+		Segments     []seg    `json:"segments"`
+	}{Vocab: vocab, Labels: labels, DictFeatures: len(lexicon.FeatureLabels())}
+	for _, s := range segs {
+		var dict []int32
+		for _, f := range s.Dict {
+			dict = append(dict, int32(f))
+		}
+		dump.Segments = append(dump.Segments, seg{Chars: s.Chars, Dict: dict, Tags: s.Tags})
+	}
+	b, err := json.Marshal(dump)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
