@@ -20,7 +20,9 @@ fs.mkdirSync(artifacts, { recursive: true });
 if (!fs.existsSync(path.join(root, 'bingli.wasm'))) throw new Error('web/bingli.wasm is missing: run ./build.sh web first');
 
 const step = (s) => console.log(`- ${s}`);
-const srv = await serve(root);
+// BINGLI_URL=http://127.0.0.1:8080/ tests a running `bingli serve` instead of the local
+// static server (then only the browser-side interception checks the requests).
+const srv = process.env.BINGLI_URL ? { url: process.env.BINGLI_URL, log: [], close: async () => {} } : await serve(root);
 const { context, close } = await launch();
 const requests = []; // every request the browser made: {url, body, phase}
 let phase = 'load';
