@@ -11,6 +11,8 @@ const SIZES = (params.get('sizes') || '200,1000,5000').split(',').map(Number);
 const WARMUP = 3;
 // Extra single-worker engines at other decode batch sizes (?batches=12,32), for tuning.
 const BATCHES = (params.get('batches') || '').split(',').filter(Boolean).map(Number);
+// Another build of the module to compare in one worker (?compare=bingli-before.wasm).
+const COMPARE = params.get('compare');
 
 // A deterministic record generator: PHI header, clinical sentences, PHI footer, cut to n
 // code points at a sentence end where possible.
@@ -47,7 +49,8 @@ async function main() {
   const pool = new BingliPool();
   const single = new BingliPool(1);
   const ortw = new BingliPool(1);
-  const extra = BATCHES.map((b) => [b, new BingliPool(1, b)]);
+  const extra = BATCHES.map((b) => [`b=${b}`, new BingliPool(1, b)]);
+  if (COMPARE) extra.push([COMPARE, new BingliPool(1, undefined, COMPARE)]);
   await Promise.all([pool.start(MODEL), single.start(MODEL), ortw.start(MODEL), ...extra.map(([, p]) => p.start(MODEL))]);
   const ortInfo = await ortw.send(0, 'ortInit', [{ model: MODEL }]);
   log(`model ${MODEL}; pool of ${pool.size} workers (hardwareConcurrency ${navigator.hardwareConcurrency}); onnxruntime-web ${ortInfo.ort}, 1 thread; ${RUNS} runs + ${WARMUP} warm-up per size; start-up ${Math.round(performance.now() - t0)} ms`);
@@ -58,7 +61,7 @@ async function main() {
     'bingli 1 worker': (t) => single.send(0, 'analyze', [t, deidOpts]),
     'onnxruntime-web': (t) => ortw.send(0, 'ortAnalyze', [t, deidOpts]),
   };
-  for (const [b, p] of extra) engines[`bingli 1 w, b=${b}`] = (t) => p.send(0, 'analyze', [t, deidOpts]);
+  for (const [b, p] of extra) engines[`bingli 1 w, ${b}`] = (t) => p.send(0, 'analyze', [t, deidOpts]);
   const result = { model: MODEL, runs: RUNS, pool: pool.size, ort: ortInfo.ort, userAgent: navigator.userAgent, sizes: [] };
   for (const n of SIZES) {
     const text = makeRecord(n, n);
@@ -83,10 +86,10 @@ async function main() {
     result.sizes.push(row);
   }
   log('');
-  log('chars  engine            median ms   p95 ms   (tag part, median)  identical entities+PHI');
+  log('chars  engine                    median ms   p95 ms   (tag part, median)  identical entities+PHI');
   for (const row of result.sizes) {
     for (const [name, s] of Object.entries(row.engines)) {
-      log(`${String(row.chars).padStart(5)}  ${name.padEnd(16)} ${s.median.toFixed(1).padStart(9)} ${s.p95.toFixed(1).padStart(8)}   ${s.tagMedian.toFixed(1).padStart(10)}           ${s.identical ? 'yes' : 'NO'} (${row.entities} entities, ${row.phi} PHI)`);
+      log(`${String(row.chars).padStart(5)}  ${name.padEnd(24)} ${s.median.toFixed(1).padStart(9)} ${s.p95.toFixed(1).padStart(8)}   ${s.tagMedian.toFixed(1).padStart(10)}           ${s.identical ? 'yes' : 'NO'} (${row.entities} entities, ${row.phi} PHI)`);
     }
   }
   window.benchResult = result;

@@ -11,8 +11,10 @@
 class BingliPool {
   // size: workers (default: hardware threads, at most 4); batch: sentences each worker
   // decodes together (default: the module's).
-  constructor(size, batch) {
+  // wasmURL: the module (default bingli.wasm; bench.html compares builds).
+  constructor(size, batch, wasmURL) {
     this.batch = batch;
+    this.wasmURL = wasmURL || 'bingli.wasm';
     const hc = (self.navigator && navigator.hardwareConcurrency) || 2;
     this.size = Math.max(1, Math.min(size || hc, 4));
     this.workers = [];
@@ -23,7 +25,7 @@ class BingliPool {
 
   async start(model) {
     const [module, files] = await Promise.all([
-      WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch('bingli.wasm')) : fetch('bingli.wasm').then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b)),
+      WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(this.wasmURL)) : fetch(this.wasmURL).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b)),
       this.fetchModel(model),
     ]);
     for (let i = 0; i < this.size; i++) {
