@@ -21,6 +21,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/bingli/bingli/core/pipeline"
+	"github.com/bingli/bingli/core/tensor/cpu"
 )
 
 // workerEnv makes the test binary run a NATS worker instead of the tests.
@@ -191,9 +194,10 @@ func TestNATSInProcess(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
 	for i := range 2 {
+		own := ownModel(t) // a model is not safe for concurrent use: each worker has its own
 		go func() {
 			done <- RunWorker(ctx, WorkerConfig{NATS: url, Name: fmt.Sprint("w", i), AckWait: 5 * time.Second,
-				Model: Model{Name: "ccks2017-lite", Backend: "cpu", Tagger: liteModel}, Log: newLogger(&logs)})
+				Model: Model{Name: "ccks2017-lite", Backend: "cpu", Tagger: own}, Log: newLogger(&logs)})
 		}()
 	}
 	defer func() {
@@ -325,7 +329,7 @@ func TestWorkerStopFinishesChunk(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- RunWorker(ctx, WorkerConfig{NATS: url, AckWait: 30 * time.Second,
-			Model:     Model{Name: "ccks2017-lite", Tagger: &slowTagger{BatchTagger: liteModel, delay: 300 * time.Millisecond}},
+			Model:     Model{Name: "ccks2017-lite", Tagger: &slowTagger{BatchTagger: ownModel(t), delay: 300 * time.Millisecond}},
 			beforeTag: func(chunkHeader) { started <- struct{}{} }})
 	}()
 	input, texts := jobInput(2)
@@ -346,4 +350,14 @@ func TestWorkerStopFinishesChunk(t *testing.T) {
 		t.Fatalf("job %+v", j)
 	}
 	checkResults(t, do(s, "GET", "/v1/jobs/"+j.ID+"/results", "").Body.Bytes(), texts)
+}
+
+// ownModel loads a separate instance of the lite model.
+func ownModel(t *testing.T) *pipeline.ModelTagger {
+	t.Helper()
+	m, err := pipeline.LoadModelTagger(cpu.New(1), filepath.Join("..", "weights", "ccks2017-lite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

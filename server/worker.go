@@ -21,8 +21,9 @@ import (
 type WorkerConfig struct {
 	// NATS is the NATS server URL (the same one `bingli serve --nats` uses).
 	NATS string
-	// Model is the model this worker tags with; it takes the chunks of jobs for that model
-	// name only (subject bingli.chunks.<model>.>).
+	// Model is the model this worker tags with, one chunk at a time (the worker must be its
+	// only user: a model is not safe for concurrent use); it takes the chunks of jobs for
+	// that model name only (subject bingli.chunks.<model>.>).
 	Model Model
 	// Name identifies the worker in logs and in its results (default host:pid).
 	Name string
