@@ -115,8 +115,8 @@ With --nats URL (a running NATS server with JetStream) the server runs jobs on -
 		jobsOn = fmt.Sprintf("on %d bingli worker process(es) via NATS %s", *workers, *natsURL)
 	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(e.stdout, "bench serve: %s, %d documents, %d characters (mean %.0f per document); model %s; server pid %d on %s, --device %s, %d threads, jobs run %s; host %s, %d CPUs, %s\n\n",
-		source, len(docs), chars, float64(chars)/float64(len(docs)), model, srv.cmd.Process.Pid, srv.url, *device, *threads, jobsOn, host, runtime.NumCPU(),
+	fmt.Fprintf(e.stdout, "bench serve: %s, %d documents, %d characters (mean %.0f per document); model %s; server pid %d on %s, --device %s, %d threads, jobs run %s; host %s, %d CPUs, load average %s, %s\n\n",
+		source, len(docs), chars, float64(chars)/float64(len(docs)), model, srv.cmd.Process.Pid, srv.url, *device, *threads, jobsOn, host, runtime.NumCPU(), loadAvg(),
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 
 	bodies := make([][]byte, len(docs))
@@ -215,7 +215,22 @@ With --nats URL (a running NATS server with JetStream) the server runs jobs on -
 		fmt.Fprintf(e.stdout, "%-16s %9.1f %9.1f %9.1f %8d\n", "Go heap in use", first.heapMB, last.heapMB, peakHeap, len(samples))
 		fmt.Fprintf(e.stdout, "requests %d (%.1f/s), p50 %.1f ms, p99 %.1f ms, errors %d\n", r.n, r.perSec(r.n), r.pct(50), r.pct(99), r.errors)
 	}
+	fmt.Fprintf(e.stdout, "\nload average at the end: %s\n", loadAvg())
 	return srv.stop()
+}
+
+// loadAvg returns /proc/loadavg's 1, 5 and 15-minute load averages ("n/a" elsewhere): other
+// work on the machine moves every number above.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "n/a"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // benchInput reads the documents and writes them as JSON lines for the job and bingli tag.
