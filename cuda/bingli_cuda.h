@@ -144,6 +144,14 @@ int bc_attention_backward(bc_ctx *, bc_args *, const void *, void *);
  * bc_matmul_int8t: p2 x [n, in], p3 y [n, out]; i0 n, i1 in, i2 out. */
 int bc_matmul_int8t(bc_ctx *, bc_args *, const void *, void *);
 
+/* Linear-chain CRF decoding (K ≤ 32 tags): p0 emissions [T, B, K] (time-major);
+ * i0 T, i1 B, i2 K. h0 holds B uint32 lengths (each ≥ 1 and ≤ T) followed by K·K + 2K
+ * float32 scores: transitions (from·K + to), start, end — forbidden entries already set to
+ * a large negative number. h1 receives B·T int32 Viterbi tags (batch-major, padding 0)
+ * followed by B·T·K float32 posterior marginals (batch-major, padding 0). Double
+ * precision; ties go to the lowest tag, as the host CRF. Synchronises. */
+int bc_crf_decode(bc_ctx *, bc_args *, const void *, void *);
+
 #ifdef __cplusplus
 }
 #endif

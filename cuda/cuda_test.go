@@ -2,12 +2,14 @@ package cuda_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"testing"
 
 	"github.com/bingli/bingli/core/model/tagger"
+	"github.com/bingli/bingli/core/nn"
 	"github.com/bingli/bingli/core/tensor"
 	"github.com/bingli/bingli/core/tensor/backendtest"
 	"github.com/bingli/bingli/core/tensor/cpu"
@@ -156,4 +158,84 @@ func relErr(a, b []float32) float64 {
 		n += float64(a[i]) * float64(a[i])
 	}
 	return math.Sqrt(d) / math.Max(math.Sqrt(n), 1e-12)
+}
+
+// TestCRFDecode compares the device CRF decoder with the host CRF (core/nn) on random
+// emissions, with BIO constraints, for several tag counts and ragged lengths.
+func TestCRFDecode(t *testing.T) {
+	gpu := openOrSkip(t)
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, types := range []int{2, 6, 15} {
+		labels := []string{"O"}
+		for i := range types {
+			labels = append(labels, fmt.Sprintf("B-%d", i), fmt.Sprintf("I-%d", i))
+		}
+		K, T, B := len(labels), 40, 7
+		crf, err := nn.NewCRF(K)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := crf.SetConstraints(nn.BIOConstraints(labels)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range crf.Trans {
+			crf.Trans[i] = float32(r.NormFloat64())
+		}
+		for i := range K {
+			crf.Start[i], crf.End[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		lengths := make([]int32, B)
+		lens := make([]int, B)
+		for b := range B {
+			lengths[b] = int32(1 + r.IntN(T))
+			lens[b] = int(lengths[b])
+		}
+		lengths[0], lens[0] = int32(T), T
+		timeMajor := make([]float32, T*B*K)
+		for i := range timeMajor {
+			timeMajor[i] = float32(3 * r.NormFloat64())
+		}
+		batchMajor := make([]float32, len(timeMajor))
+		for tt := range T {
+			for b := range B {
+				copy(batchMajor[(b*T+tt)*K:(b*T+tt+1)*K], timeMajor[(tt*B+b)*K:(tt*B+b+1)*K])
+			}
+		}
+		em, err := gpu.FromSlice(timeMajor, T, B, K)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trans, start, end := crf.Scores()
+		paths, marg, err := gpu.CRFDecode(em, lengths, trans, start, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPaths, _, err := crf.Viterbi(batchMajor, lens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMarg, err := crf.Marginals(batchMajor, lens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := range B {
+			if fmt.Sprint(paths[b]) != fmt.Sprint(wantPaths[b]) {
+				t.Errorf("K=%d sequence %d: path %v, host %v", K, b, paths[b], wantPaths[b])
+			}
+		}
+		for i := range marg {
+			if math.Abs(float64(marg[i]-wantMarg[i])) > 1e-5 {
+				t.Fatalf("K=%d: marginal %d = %g, host %g", K, i, marg[i], wantMarg[i])
+			}
+		}
+		gpu.Free(em)
+	}
+	em, err := gpu.New(2, 1, 33)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := make([]float32, 33)
+	if _, _, err := gpu.CRFDecode(em, []int32{2}, make([]float32, 33*33), z, z); !errors.Is(err, tensor.ErrUnsupported) {
+		t.Fatalf("33 tags: %v, want ErrUnsupported", err)
+	}
 }

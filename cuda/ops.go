@@ -651,3 +651,48 @@ func (b *Backend) MatMulInt8T(y, x *tensor.Tensor, w *tensor.Int8Matrix) error {
 }
 
 var _ tensor.Backend = (*Backend)(nil)
+
+// CRFDecode implements tensor.CRFDecoder for up to 32 tags.
+func (b *Backend) CRFDecode(emissions *tensor.Tensor, lengths []int32, trans, start, end []float32) ([][]int32, []float32, error) {
+	const op = "CRFDecode"
+	T, B, K, err := tensor.CheckCRFDecode(emissions, lengths, trans, start, end)
+	if err != nil {
+		return nil, nil, err
+	}
+	if K > 32 {
+		return nil, nil, fmt.Errorf("%s: %d tags, the CUDA decoder handles at most 32: %w", op, K, tensor.ErrUnsupported)
+	}
+	var a args
+	if err := b.ptrs(op, &a, 0, emissions); err != nil {
+		return nil, nil, err
+	}
+	a.i[0], a.i[1], a.i[2] = int64(T), int64(B), int64(K)
+	in := make([]uint32, 0, B+K*K+2*K)
+	for _, l := range lengths {
+		in = append(in, uint32(l))
+	}
+	for _, s := range [][]float32{trans, start, end} {
+		for _, v := range s {
+			in = append(in, math.Float32bits(v))
+		}
+	}
+	out := make([]uint32, B*T+B*T*K)
+	if err := b.call("bc_crf_decode", &a, hostPtr(in), hostPtr(out)); err != nil {
+		return nil, nil, err
+	}
+	paths := make([][]int32, B)
+	for i, l := range lengths {
+		p := make([]int32, l)
+		for t := range p {
+			p[t] = int32(out[i*T+t])
+		}
+		paths[i] = p
+	}
+	marg := make([]float32, B*T*K)
+	for i, v := range out[B*T:] {
+		marg[i] = math.Float32frombits(v)
+	}
+	return paths, marg, nil
+}
+
+var _ tensor.CRFDecoder = (*Backend)(nil)

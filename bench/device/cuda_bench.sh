@@ -31,6 +31,9 @@ common=(--protocol yidu-train-dev --data "$data" --quiet --patience 0 --seed 1)
 echo "== training, yidu-train-dev, default model (char 128, dict 50, BiGRU 128, full attention)"
 $bin/bingli train "${common[@]}" --device cuda --epochs ${GPU_EPOCHS:-3} --out "$tmp/gpu" > "$out/train-cuda.log" 2>&1
 grep -E "backend|^epoch|trained" "$out/train-cuda.log"
+echo "-- the CUDA checkpoint resumed on the CPU backend for one more epoch"
+$bin/bingli train "${common[@]}" --device cpu --threads 16 --epochs $(( ${GPU_EPOCHS:-3} + 1 )) --resume --out "$tmp/gpu" > "$out/train-resume.log" 2>&1
+grep -E "resumed|backend|^epoch|trained" "$out/train-resume.log"
 $bin/bingli train "${common[@]}" --device cpu --threads 16 --epochs 1 --max-time 1s --out "$tmp/cpu" > "$out/train-cpu.log" 2>&1
 grep -E "backend|^epoch|trained" "$out/train-cpu.log"
 $bin/bingli train "${common[@]}" --out "$tmp/dump" --dump-segments "$tmp/segs.json" > /dev/null 2>&1
@@ -38,7 +41,15 @@ python3 bench/pytorch/gpu_tagger_bench.py train --segments "$tmp/segs.json" --ep
 echo "== decoding, yidu dev texts, the CUDA-trained bundle"
 $bin/bingli bench tagger --device cuda --model "$tmp/gpu" --input .devbuild/yidu-dev.jsonl --batch 64,256 --repeat 5 --dump "$tmp/ids.json" 2>&1 | tee "$out/decode-cuda.log"
 python3 bench/pytorch/gpu_tagger_bench.py decode --bundle "$tmp/gpu" --ids "$tmp/ids.json" --batch 64,256 2>&1 | tee "$out/decode-torch.log"
+if [ "${SKIP_BERT:-0}" != 1 ]; then
 echo "== BERT-shaped encoder forward"
 $bin/bert --device cuda --weights "$tmp/bert.safetensors" --parity-out "$tmp/parity.safetensors" --shapes 64x128,256x256 2>&1 | tee "$out/bert-fp32.log"
 $bin/bert --device cuda --weights "$tmp/bert.safetensors" --tf32 --shapes 64x128,256x256 2>&1 | tee "$out/bert-tf32.log"
 python3 bench/pytorch/bert_bench.py --weights "$tmp/bert.safetensors" --parity "$tmp/parity.safetensors" --shapes 64x128,256x256 ${BERT_COMPILE:+--compile} 2>&1 | grep -v Warning | tee "$out/bert-torch.log"
+fi
+if [ "${SKIP_SERVE:-0}" != 1 ]; then
+	echo "== bulk job of the Yidu-S4K training texts through the API (yidu-lite), CUDA then CPU"
+	for d in cuda cpu; do
+		$bin/bingli bench serve --device $d --threads 16 --data "$data" --model weights/yidu-lite --concurrency 16 --duration 5s --warmup 1s --reps 3 2>&1 | tee "$out/serve-$d.log" | tail -12
+	done
+fi

@@ -344,6 +344,25 @@ func (c *CRF) Decode(emissions []float32, lens []int) (paths [][]int32, conf []f
 	return paths, scores, nil
 }
 
+// Scores returns the CRF's transition, start and end scores with the constraints applied
+// (forbidden entries replaced by Forbidden), as a device decoder (tensor.CRFDecoder) needs them.
+func (c *CRF) Scores() (trans, start, end []float32) {
+	trans = append([]float32(nil), c.Trans...)
+	start = append([]float32(nil), c.Start...)
+	end = append([]float32(nil), c.End...)
+	for i := range trans {
+		if !c.transAllowed(i) {
+			trans[i] = Forbidden
+		}
+	}
+	for i := range start {
+		if !c.startAllowed(i) {
+			start[i] = Forbidden
+		}
+	}
+	return trans, start, end
+}
+
 // Marginals returns the posterior marginals p(y_t = k) = exp(α_t(k) + β_t(k) − logZ) laid
 // out [B, T, K]; padding positions are zero.
 func (c *CRF) Marginals(emissions []float32, lens []int) ([]float32, error) {

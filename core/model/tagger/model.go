@@ -269,8 +269,9 @@ func (c *forwardCtx) free(be tensor.Backend) {
 	}
 }
 
-// forward computes the emissions of a batch, [B, T, K] on the host.
-func (m *Model) forward(b *Batch) (ctx *forwardCtx, err error) {
+// forward computes the emissions of a batch: on the device in ctx.out.Y ([T, B, K]) and,
+// with download, on the host in ctx.emissions ([B, T, K]).
+func (m *Model) forward(b *Batch, download bool) (ctx *forwardCtx, err error) {
 	be, cfg := m.be, m.Cfg
 	ctx = &forwardCtx{}
 	defer func() {
@@ -342,17 +343,25 @@ func (m *Model) forward(b *Batch) (ctx *forwardCtx, err error) {
 		return ctx, err
 	}
 	ctx.mid = midCtx
-	em, outCtx, err := m.Out.Forward(zd)
+	_, outCtx, err := m.Out.Forward(zd)
 	if err != nil {
 		return ctx, err
 	}
 	ctx.out = outCtx
-	tm, err := be.ToSlice(em)
-	if err != nil {
-		return ctx, err
+	if download {
+		err = ctx.download(be, b, cfg.Tags)
 	}
-	ctx.emissions = timeToBatch(tm, b.T, b.B, cfg.Tags)
-	return ctx, nil
+	return ctx, err
+}
+
+// download copies the emissions to the host, batch-major.
+func (c *forwardCtx) download(be tensor.Backend, b *Batch, k int) error {
+	tm, err := be.ToSlice(c.out.Y)
+	if err != nil {
+		return err
+	}
+	c.emissions = timeToBatch(tm, b.T, b.B, k)
+	return nil
 }
 
 // backward propagates the emission gradient dem ([B, T, K] host) through the network.
@@ -444,7 +453,7 @@ func (m *Model) Loss(b *Batch) (float64, error) {
 	if b.Tags == nil {
 		return 0, errors.New("tagger: batch has no gold tags")
 	}
-	ctx, err := m.forward(b)
+	ctx, err := m.forward(b, true)
 	if err != nil {
 		return 0, err
 	}
@@ -476,11 +485,26 @@ func (m *Model) Decode(b *Batch) (*Decoded, error) {
 	wasTraining := m.In.Training
 	m.SetTraining(false)
 	defer m.SetTraining(wasTraining)
-	ctx, err := m.forward(b)
+	dec, onDevice := m.be.(tensor.CRFDecoder)
+	ctx, err := m.forward(b, !onDevice)
 	if err != nil {
 		return nil, err
 	}
 	defer ctx.free(m.be)
+	if onDevice {
+		// The backend decodes where the emissions are; only paths and marginals come back.
+		trans, start, end := m.CRF.Scores()
+		paths, marg, err := dec.CRFDecode(ctx.out.Y, b.Lengths, trans, start, end)
+		if err == nil {
+			return &Decoded{Paths: paths, Marginals: marg}, nil
+		}
+		if !errors.Is(err, tensor.ErrUnsupported) {
+			return nil, err
+		}
+		if err := ctx.download(m.be, b, m.Cfg.Tags); err != nil {
+			return nil, err
+		}
+	}
 	paths, _, err := m.CRF.Viterbi(ctx.emissions, b.lens())
 	if err != nil {
 		return nil, err

@@ -122,7 +122,7 @@ func TestGradCheck(t *testing.T) {
 
 func mustEmissions(t *testing.T, m *Model, b *Batch) []float32 {
 	t.Helper()
-	ctx, err := m.forward(b)
+	ctx, err := m.forward(b, true)
 	if err != nil {
 		t.Fatal(err)
 	}

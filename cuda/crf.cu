@@ -1,0 +1,137 @@
+// crf.cu — linear-chain CRF decoding on the device: Viterbi paths and forward–backward
+// posterior marginals, one warp per sequence, lane j owning tag j (K ≤ 32). Double
+// precision and the host CRF's tie rule (lowest tag), so paths and marginals match
+// core/nn's CRF; the emissions never leave the GPU, only the paths and marginals do.
+#include "common.cuh"
+
+#include <cmath>
+#include <cstring>
+
+constexpr int CRF_WARPS = 4;
+
+__device__ __forceinline__ double shfl(double v, int lane) { return __shfl_sync(0xffffffffu, v, lane); }
+
+__global__ void crfDecodeK(const float *em, int T, int B, int K, const unsigned *lens, const float *params,
+                           int *paths, float *marg, unsigned char *bp, double *alpha) {
+	__shared__ double tr[32 * 32], st[32], en[32];
+	for (int i = threadIdx.x; i < K * K; i += blockDim.x) tr[i] = params[i];
+	for (int i = threadIdx.x; i < K; i += blockDim.x) {
+		st[i] = params[K * K + i];
+		en[i] = params[K * K + K + i];
+	}
+	__syncthreads();
+	int b = blockIdx.x * CRF_WARPS + (threadIdx.x >> 5);
+	int j = threadIdx.x & 31;
+	if (b >= B) return;
+	int n = (int)lens[b];
+	bool on = j < K;
+	auto e = [&](int t) -> double { return on ? (double)em[((long)t * B + b) * K + j] : 0.0; };
+	unsigned char *bpb = bp + (long)b * T * 32;
+	double *ab = alpha + (long)b * T * 32;
+	int *pb = paths + (long)b * T;
+	float *mb = marg + (long)b * T * K;
+	// Padding positions are zero in both outputs.
+	for (int t = n; t < T; t++) {
+		if (j == 0) pb[t] = 0;
+		if (on) mb[(long)t * K + j] = 0.f;
+	}
+	if (n == 0) return;
+
+	// Viterbi: δ_t(j) = e_t(j) + max_i δ_{t−1}(i) + tr(i, j), first maximum wins.
+	double d = on ? st[j] + e(0) : -INFINITY;
+	for (int t = 1; t < n; t++) {
+		double best = -INFINITY;
+		int arg = 0;
+		for (int i = 0; i < K; i++) {
+			double v = shfl(d, i) + (on ? tr[i * K + j] : 0.0);
+			if (v > best) {
+				best = v;
+				arg = i;
+			}
+		}
+		if (on) bpb[(long)t * 32 + j] = (unsigned char)arg;
+		d = on ? best + e(t) : -INFINITY;
+	}
+	double fin = on ? d + en[j] : -INFINITY;
+	int tag = 0;
+	double best = shfl(fin, 0);
+	for (int i = 1; i < K; i++) {
+		double v = shfl(fin, i);
+		if (v > best) {
+			best = v;
+			tag = i;
+		}
+	}
+	__syncwarp();
+	if (j == 0) {
+		for (int t = n - 1; t >= 0; t--) {
+			pb[t] = tag;
+			if (t > 0) tag = bpb[(long)t * 32 + tag];
+		}
+	}
+
+	// Forward: α_t(j) = e_t(j) + log Σ_i exp(α_{t−1}(i) + tr(i, j)).
+	double a = on ? st[j] + e(0) : -INFINITY;
+	ab[j] = a;
+	for (int t = 1; t < n; t++) {
+		double m = -INFINITY;
+		for (int i = 0; i < K; i++) m = fmax(m, shfl(a, i) + (on ? tr[i * K + j] : 0.0));
+		double s = 0;
+		for (int i = 0; i < K; i++) s += exp(shfl(a, i) + (on ? tr[i * K + j] : 0.0) - m);
+		a = on ? m + log(s) + e(t) : -INFINITY;
+		ab[(long)t * 32 + j] = a;
+	}
+	double z = on ? a + en[j] : -INFINITY;
+	double zm = -INFINITY;
+	for (int i = 0; i < K; i++) zm = fmax(zm, shfl(z, i));
+	double zs = 0;
+	for (int i = 0; i < K; i++) zs += exp(shfl(z, i) - zm);
+	double logZ = zm + log(zs);
+
+	// Backward: β_{n−1}(i) = end(i); β_{t−1}(i) = log Σ_j exp(tr(i, j) + e_t(j) + β_t(j)).
+	double be = on ? en[j] : -INFINITY;
+	__syncwarp();
+	if (on) mb[(long)(n - 1) * K + j] = (float)exp(ab[(long)(n - 1) * 32 + j] + be - logZ);
+	for (int t = n - 1; t >= 1; t--) {
+		double w = on ? e(t) + be : -INFINITY; // lane j holds e_t(j) + β_t(j)
+		double m = -INFINITY;
+		for (int k = 0; k < K; k++) m = fmax(m, (on ? tr[j * K + k] : 0.0) + shfl(w, k));
+		double s = 0;
+		for (int k = 0; k < K; k++) s += exp((on ? tr[j * K + k] : 0.0) + shfl(w, k) - m);
+		be = on ? m + log(s) : -INFINITY;
+		if (on) mb[(long)(t - 1) * K + j] = (float)exp(ab[(long)(t - 1) * 32 + j] + be - logZ);
+	}
+}
+
+extern "C" int bc_crf_decode(bc_ctx *ctx, bc_args *a, const void *h0, void *h1) {
+	const long T = a->i[0], B = a->i[1], K = a->i[2];
+	if (K < 1 || K > 32) return fail(ctx, BC_ERR_ARGUMENT, "bc_crf_decode: %ld tags, at most 32", K);
+	if (B == 0 || T == 0) return BC_OK;
+	const size_t lenBytes = B * sizeof(unsigned), parBytes = (K * K + 2 * K) * sizeof(float);
+	const size_t pathBytes = B * T * sizeof(int), margBytes = B * T * K * sizeof(float);
+	char *in = (char *)ctx_alloc(ctx, lenBytes + parBytes);
+	char *out = (char *)ctx_alloc(ctx, pathBytes + margBytes);
+	unsigned char *bp = (unsigned char *)ctx_alloc(ctx, B * T * 32);
+	double *alpha = (double *)ctx_alloc(ctx, B * T * 32 * sizeof(double));
+	int rc = BC_OK;
+	if (!in || !out || !bp || !alpha) {
+		rc = BC_ERR_MEMORY;
+	} else {
+		cudaError_t e = cudaMemcpyAsync(in, h0, lenBytes + parBytes, cudaMemcpyHostToDevice, ctx->stream);
+		if (e == cudaSuccess) {
+			unsigned blocks = (unsigned)((B + CRF_WARPS - 1) / CRF_WARPS);
+			crfDecodeK<<<blocks, 32 * CRF_WARPS, 0, ctx->stream>>>(F(a, 0), (int)T, (int)B, (int)K, (const unsigned *)in,
+			                                                      (const float *)(in + lenBytes), (int *)out,
+			                                                      (float *)(out + pathBytes), bp, alpha);
+			e = cudaGetLastError();
+		}
+		if (e == cudaSuccess) e = cudaMemcpyAsync(h1, out, pathBytes + margBytes, cudaMemcpyDeviceToHost, ctx->stream);
+		if (e == cudaSuccess) e = cudaStreamSynchronize(ctx->stream);
+		if (e != cudaSuccess) rc = fail(ctx, BC_ERR_CUDA, "bc_crf_decode: %s", cudaGetErrorString(e));
+	}
+	ctx_free(ctx, in);
+	ctx_free(ctx, out);
+	ctx_free(ctx, bp);
+	ctx_free(ctx, alpha);
+	return rc;
+}
