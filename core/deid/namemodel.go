@@ -14,8 +14,9 @@ import "strings"
 // Rules ask for different scores (see the package doc): a bare colon field (X：张三) needs
 // nameFieldMin, a weak context (患者张三) nameContextMin, a strong label (姓名：张三) only
 // that no given rune is in givenRare. The lists are written from public name statistics and
-// clinical vocabulary; the benchmark generator's given-name pool is not used (the benchmark
-// also reports NAME recall with every pool character removed from givenCommon).
+// clinical vocabulary; the benchmark generator's given-name pool is not used, and
+// docs/BENCHMARKS.md gives NAME recall with every pool character removed from givenCommon
+// (unchanged).
 const (
 	nameFieldMin   = 0.5
 	nameContextMin = 0.5
