@@ -44,7 +44,7 @@ texts from the shared data folder (--data); no data is written outside a tempora
 
 With --nats URL (a running NATS server with JetStream) the server runs jobs on --workers
 "bingli worker" child processes through JetStream, so step 2 measures the distributed path.
---device is passed to serve and the workers ("bingli tag" runs on the CPU).`)
+--device is passed to serve, the workers and "bingli tag" alike.`)
 	modelDir := fs.String("model", "weights/ccks2017-lite", "model bundle folder")
 	input := fs.String("input", "", "JSON lines {\"id\",\"text\"} (default: Yidu-S4K training texts)")
 	dataFlag := fs.String("data", "", "shared data folder (default: $BINGLI_DATA or shared/data beside the checkout)")
@@ -58,7 +58,7 @@ With --nats URL (a running NATS server with JetStream) the server runs jobs on -
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads for the model (server and bingli tag)")
 	natsURL := fs.String("nats", "", "NATS server URL: run the bulk jobs on worker processes through JetStream")
 	workers := fs.Int("workers", 1, "with --nats: worker processes to start")
-	device := fs.String("device", "cpu", "backend for serve and the workers: cpu, cuda or auto")
+	device := fs.String("device", "cpu", "backend for serve, the workers and bingli tag: cpu, cuda or auto")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -150,16 +150,13 @@ With --nats URL (a running NATS server with JetStream) the server runs jobs on -
 
 	if *reps > 0 {
 		fmt.Fprintf(e.stdout, "\nserving overhead: the %d documents as one bulk job (upload, process, download) vs bingli tag on the same file, %d threads, %d runs each (medians)\n", len(docs), *threads, *reps)
-		if *device != "cpu" {
-			fmt.Fprintf(e.stdout, "(the job runs with --device %s; bingli tag on the CPU)\n", *device)
-		}
 		var jobT, tagT []float64
 		for i := range *reps {
 			jt, jobOut, err := runBenchJob(ctx, client, srv.url, inputPath)
 			if err != nil {
 				return err
 			}
-			tt, tagOut, err := runBenchTag(ctx, exe, model, inputPath, filepath.Join(tmp, "tag.jsonl"), *threads)
+			tt, tagOut, err := runBenchTag(ctx, exe, model, inputPath, filepath.Join(tmp, "tag.jsonl"), *threads, *device)
 			if err != nil {
 				return err
 			}
@@ -503,8 +500,8 @@ func runBenchJob(ctx context.Context, client *http.Client, url, input string) (f
 
 // runBenchTag runs `bingli tag` on the input as a child process and returns its wall time
 // and output.
-func runBenchTag(ctx context.Context, exe, model, input, out string, threads int) (float64, []byte, error) {
-	cmd := exec.CommandContext(ctx, exe, "tag", "--model", model, "--threads", strconv.Itoa(threads), "--out", out, input)
+func runBenchTag(ctx context.Context, exe, model, input, out string, threads int, device string) (float64, []byte, error) {
+	cmd := exec.CommandContext(ctx, exe, "tag", "--model", model, "--threads", strconv.Itoa(threads), "--device", device, "--out", out, input)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
