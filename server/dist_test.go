@@ -361,3 +361,36 @@ func ownModel(t *testing.T) *pipeline.ModelTagger {
 	}
 	return m
 }
+
+// TestNATSServerCrash kills the server (SIGKILL, a child process) in the middle of a job
+// that runs on NATS workers, restarts it on the same store, and checks that the job finishes
+// with each input's result exactly once. The worker is stopped while the server is down and
+// restarted with it, so chunks in flight are redelivered and results already published wait
+// in JetStream for the new server.
+func TestNATSServerCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	url := startNATS(t)
+	model := ownModel(t)
+	var stop context.CancelFunc
+	var done chan error
+	startW := func() {
+		var ctx context.Context
+		ctx, stop = context.WithCancel(context.Background())
+		done = make(chan error, 1)
+		go func() {
+			done <- RunWorker(ctx, WorkerConfig{NATS: url, AckWait: time.Second,
+				Model: Model{Name: "ccks2017-lite", Tagger: &slowTagger{BatchTagger: model, delay: 10 * time.Millisecond}}})
+		}()
+	}
+	startW()
+	defer func() { stop(); <-done }()
+	crashResume(t, url, func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		startW()
+	})
+}

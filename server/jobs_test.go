@@ -148,12 +148,18 @@ func TestCrashResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
+	crashResume(t, "", nil)
+}
+
+// crashResume is TestCrashResume, with the jobs on NATS workers when natsURL is set; kill, if
+// set, runs right after the server is killed.
+func crashResume(t *testing.T, natsURL string, kill func()) {
 	dataDir := t.TempDir()
 	start := func(delay string) (*exec.Cmd, string) {
 		addrFile := filepath.Join(t.TempDir(), "addr")
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"=1", "BINGLI_CHILD_DATA="+dataDir,
-			"BINGLI_CHILD_ADDR="+addrFile, "BINGLI_CHILD_DELAY="+delay)
+			"BINGLI_CHILD_ADDR="+addrFile, "BINGLI_CHILD_DELAY="+delay, "BINGLI_CHILD_NATS="+natsURL)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -211,6 +217,9 @@ func TestCrashResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
+	if kill != nil {
+		kill()
+	}
 
 	_, url = start("0s")
 	final := waitJob(t, func() job { return get(url + "/v1/jobs/" + j.ID) })

@@ -55,7 +55,8 @@ func TestMain(m *testing.M) {
 }
 
 // runChild serves the job API on 127.0.0.1 with the data dir and chunk size the parent
-// chose, writing its address to a file once listening; BINGLI_CHILD_DELAY slows each batch.
+// chose, writing its address to a file once listening; BINGLI_CHILD_DELAY slows each batch;
+// BINGLI_CHILD_NATS runs jobs on NATS workers.
 func runChild() error {
 	delay, _ := time.ParseDuration(os.Getenv("BINGLI_CHILD_DELAY"))
 	s, err := New(Config{
@@ -63,6 +64,8 @@ func runChild() error {
 		DataDir:  os.Getenv("BINGLI_CHILD_DATA"),
 		JobChunk: 4,
 		MaxBatch: 4,
+		NATS:     os.Getenv("BINGLI_CHILD_NATS"),
+		Window:   4,
 	})
 	if err != nil {
 		return err
