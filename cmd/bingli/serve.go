@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bingli/bingli/core/pipeline"
+	"github.com/bingli/bingli/internal/device"
 	"github.com/bingli/bingli/server"
 )
 
@@ -50,7 +51,7 @@ With --nats URL, bulk jobs are cut into chunks published to NATS JetStream and t
 	maxBatch := fs.Int("max-batch", 64, "most documents per model batch")
 	maxWait := fs.Duration("max-wait", 5*time.Millisecond, "longest wait for a batch to fill")
 	drain := fs.Duration("drain", 30*time.Second, "how long shutdown waits for in-flight requests")
-	device := fs.String("device", "cpu", "backend for the model: cpu, cuda or auto (cuda falls back to the CPU, with a message, where the CUDA backend is not available)")
+	deviceName := fs.String("device", "auto", device.FlagHelp)
 	natsURL := fs.String("nats", "", "NATS server URL: run bulk jobs on `bingli worker` processes through JetStream")
 	jobChunk := fs.Int("job-chunk", 64, "documents per job chunk (the unit committed, and published to workers)")
 	config := fs.String("config", "", "JSON file of flag values (command-line flags win)")
@@ -71,7 +72,7 @@ With --nats URL, bulk jobs are cut into chunks published to NATS JetStream and t
 		return usagef("%v", err)
 	}
 	dir := resolvePath(*modelDir)
-	be, backend, err := chooseBackend(*device, *threads, e.stderr, "serve")
+	be, backend, err := chooseBackend(*deviceName, *threads, e.stderr, "serve")
 	if err != nil {
 		return err
 	}

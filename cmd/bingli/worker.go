@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bingli/bingli/core/pipeline"
+	"github.com/bingli/bingli/internal/device"
 	"github.com/bingli/bingli/server"
 )
 
@@ -23,7 +24,7 @@ on as many machines; SIGINT or SIGTERM stops one after its current chunk.
 win.`)
 	natsURL := fs.String("nats", envOr("BINGLI_NATS", ""), "NATS server URL (default $BINGLI_NATS)")
 	modelDir := fs.String("model", "weights/ccks2017-lite", "model bundle folder (must be the model the server serves)")
-	device := fs.String("device", "cpu", "backend: cpu, cuda or auto (cuda falls back to the CPU, with a message, where the CUDA backend is not available)")
+	deviceName := fs.String("device", "auto", device.FlagHelp)
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads for the model")
 	ackWait := fs.Duration("ack-wait", time.Minute, "how long NATS waits for a chunk's ack before giving it to another worker (the worker reports progress meanwhile)")
 	name := fs.String("name", "", "worker name in logs (default host:pid)")
@@ -37,7 +38,7 @@ win.`)
 	if *natsURL == "" {
 		return usagef("--nats URL is required (or set BINGLI_NATS)")
 	}
-	be, backend, err := chooseBackend(*device, *threads, e.stderr, "worker")
+	be, backend, err := chooseBackend(*deviceName, *threads, e.stderr, "worker")
 	if err != nil {
 		return err
 	}
