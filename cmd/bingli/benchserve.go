@@ -174,7 +174,7 @@ With --nats URL (a running NATS server with JetStream) the server runs jobs on -
 	}
 
 	if *soak > 0 {
-		fmt.Fprintf(e.stdout, "\nsoak: POST /v1/ner at concurrency %d for %s, memory sampled every %s\n", *soakConc, *soak, *sample)
+		fmt.Fprintf(e.stdout, "\nsoak: POST /v1/ner at concurrency %d for %s after a %s warm-up, memory sampled every %s\n", *soakConc, *soak, *warmup, *sample)
 		var samples []memSample
 		var mu sync.Mutex
 		take := func() {
@@ -187,6 +187,11 @@ With --nats URL (a running NATS server with JetStream) the server runs jobs on -
 			samples = append(samples, m)
 			mu.Unlock()
 			fmt.Fprintf(e.stderr, "bench serve: soak %s: RSS %.1f MB, heap in use %.1f MB\n", m.at.Round(time.Second), m.rssMB, m.heapMB)
+		}
+		if *warmup > 0 { // memory at rest is not the baseline: the first sample follows a warm-up
+			if _, err := loadNER(ctx, client, srv.url, bodies, docs, *soakConc, *warmup, nil); err != nil {
+				return err
+			}
 		}
 		take()
 		start := time.Now()
