@@ -11,8 +11,8 @@ const SIZES = (params.get('sizes') || '200,1000,5000').split(',').map(Number);
 const WARMUP = 3;
 // Extra single-worker engines at other decode batch sizes (?batches=12,32), for tuning.
 const BATCHES = (params.get('batches') || '').split(',').filter(Boolean).map(Number);
-// Another build of the module to compare in one worker (?compare=bingli-before.wasm).
-const COMPARE = params.get('compare');
+// Other builds of the module to compare, one worker each (?compare=bingli-before.wasm,other.wasm).
+const COMPARE = (params.get('compare') || '').split(',').filter(Boolean);
 
 // A deterministic record generator: PHI header, clinical sentences, PHI footer, cut to n
 // code points at a sentence end where possible.
@@ -50,7 +50,7 @@ async function main() {
   const single = new BingliPool(1);
   const ortw = new BingliPool(1);
   const extra = BATCHES.map((b) => [`b=${b}`, new BingliPool(1, b)]);
-  if (COMPARE) extra.push([COMPARE, new BingliPool(1, undefined, COMPARE)]);
+  for (const url of COMPARE) extra.push([url, new BingliPool(1, undefined, url)]);
   await Promise.all([pool.start(MODEL), single.start(MODEL), ortw.start(MODEL), ...extra.map(([, p]) => p.start(MODEL))]);
   const ortInfo = await ortw.send(0, 'ortInit', [{ model: MODEL }]);
   log(`model ${MODEL}; pool of ${pool.size} workers (hardwareConcurrency ${navigator.hardwareConcurrency}); onnxruntime-web ${ortInfo.ort}, 1 thread; ${RUNS} runs + ${WARMUP} warm-up per size; start-up ${Math.round(performance.now() - t0)} ms`);
