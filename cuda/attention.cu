@@ -8,7 +8,8 @@
 
 // Softmax over the visible keys of each row of probs (row = (b, h, i)),
 // zeros elsewhere; a row with no visible key is all zeros.
-__global__ void maskedSoftmaxK(float *p, long rows, int heads, int Tq, int Tk, const int *keyLens, int causal) {
+template <typename T>
+__global__ void maskedSoftmaxK(T *p, long rows, int heads, int Tq, int Tk, const int *keyLens, int causal) {
 	long r = (blockIdx.x * (long)blockDim.x + threadIdx.x) >> 5;
 	int lane = threadIdx.x & 31;
 	if (r >= rows) return;
@@ -16,19 +17,15 @@ __global__ void maskedSoftmaxK(float *p, long rows, int heads, int Tq, int Tk, c
 	int b = (int)(r / ((long)Tq * heads));
 	int vis = keyLens ? keyLens[b] : Tk;
 	if (causal && i + 1 < vis) vis = i + 1;
-	float *row = p + r * Tk;
+	T *row = p + r * Tk;
 	float m = -INFINITY;
-	for (int c = lane; c < vis; c += 32) m = fmaxf(m, row[c]);
+	for (int c = lane; c < vis; c += 32) m = fmaxf(m, ldf(row + c));
 	m = warpMax(m);
 	float s = 0.f;
-	for (int c = lane; c < vis; c += 32) {
-		float e = expf(row[c] - m);
-		row[c] = e;
-		s += e;
-	}
+	for (int c = lane; c < vis; c += 32) s += expf(ldf(row + c) - m);
 	s = warpSum(s);
 	float inv = vis > 0 ? 1.f / s : 0.f;
-	for (int c = lane; c < Tk; c += 32) row[c] = c < vis ? row[c] * inv : 0.f;
+	for (int c = lane; c < Tk; c += 32) stf(row + c, c < vis ? expf(ldf(row + c) - m) * inv : 0.f);
 }
 
 // ds = scale · P ⊙ (dP − Σ_j dP_j P_j), in place over dP.
@@ -49,29 +46,31 @@ extern "C" int bc_attention(bc_ctx *ctx, bc_args *a, const void *h0, void *) {
 	const bool causal = a->i[5] != 0, hasLen = a->i[6] != 0;
 	float *out = F(a, 0), *probs = F(a, 1), *q = F(a, 2), *k = F(a, 3), *v = F(a, 4);
 	if (B == 0 || Tq == 0 || D == 0) return BC_OK;
+	// Element offsets, in the context's storage type (fp32 or bf16).
+	const long esz = ctx->bf16 ? 2 : 4;
+	auto at = [esz](float *p, long n) { return (float *)((char *)p + n * esz); };
 	const long dh = D / heads;
 	const float scale = 1.f / sqrtf((float)dh);
 	int *lens = nullptr;
 	int rc;
 	if (hasLen && (rc = upload_i32(ctx, h0, B, &lens))) return rc;
 	if (Tk == 0) {
-		CU(cudaMemsetAsync(out, 0, B * Tq * D * sizeof(float), ctx->stream));
+		CU(cudaMemsetAsync(out, 0, B * Tq * D * (ctx->bf16 ? 2 : 4), ctx->stream));
 		ctx_free(ctx, lens);
 		return BC_OK;
 	}
 	for (long h = 0; h < heads; h++) {
 		// S = scale · Q_h K_hᵀ into probs[b, h].
-		if ((rc = gemm_rm(ctx, false, true, (int)Tq, (int)Tk, (int)dh, scale, q + h * dh, D, Tq * D, k + h * dh, D,
-		                  Tk * D, 0.f, probs + h * Tq * Tk, Tk, heads * Tq * Tk, (int)B)))
+		if ((rc = gemm_rm(ctx, false, true, (int)Tq, (int)Tk, (int)dh, scale, at(q, h * dh), D, Tq * D, at(k, h * dh), D,
+		                  Tk * D, 0.f, at(probs, h * Tq * Tk), Tk, heads * Tq * Tk, (int)B)))
 			return rc;
 	}
 	long rows = B * heads * Tq;
-	maskedSoftmaxK<<<blocksFor(rows * 32, 256), 256, 0, ctx->stream>>>(probs, rows, (int)heads, (int)Tq, (int)Tk, lens,
-	                                                                   causal);
+	DISPATCH(maskedSoftmaxK, blocksFor(rows * 32, 256), 256, PTR(1), rows, (int)heads, (int)Tq, (int)Tk, lens, causal);
 	LAUNCHED();
 	for (long h = 0; h < heads; h++) {
-		if ((rc = gemm_rm(ctx, false, false, (int)Tq, (int)dh, (int)Tk, 1.f, probs + h * Tq * Tk, Tk, heads * Tq * Tk,
-		                  v + h * dh, D, Tk * D, 0.f, out + h * dh, D, Tq * D, (int)B)))
+		if ((rc = gemm_rm(ctx, false, false, (int)Tq, (int)dh, (int)Tk, 1.f, at(probs, h * Tq * Tk), Tk, heads * Tq * Tk,
+		                  at(v, h * dh), D, Tk * D, 0.f, at(out, h * dh), D, Tq * D, (int)B)))
 			return rc;
 	}
 	ctx_free(ctx, lens);

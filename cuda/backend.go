@@ -3,6 +3,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -55,6 +56,13 @@ type Options struct {
 	// TF32 lets cuBLAS run fp32 products on TF32 tensor cores (about 10
 	// mantissa bits in the products).
 	TF32 bool
+	// BF16 stores every tensor as bfloat16 on the device (Upload and Download
+	// convert; ops compute in fp32 registers and GEMMs on bf16 tensor cores
+	// with fp32 accumulation). Only the ops a transformer encoder's inference
+	// needs support it — MatMul, BatchedMatMul, Add, AddBias, Activate,
+	// LayerNorm, AddLayerNorm, Embedding, Attention and the memory ops; the
+	// others return an error wrapping tensor.ErrUnsupported.
+	BF16 bool
 }
 
 // Backend is the CUDA backend. Its methods are safe for concurrent use; they
@@ -66,6 +74,8 @@ type Backend struct {
 	name    string
 	devName string
 	closed  bool
+	// elem is the bytes per stored element: 4, or 2 with bf16 storage.
+	elem int
 }
 
 // LibraryPaths returns the places Open looks for the library, in order.
@@ -114,7 +124,7 @@ func Open(opt Options) (*Backend, error) {
 		}
 		return nil, fmt.Errorf("cuda: open device %d: %v: %w", opt.Device, err, ErrDevice)
 	}
-	b := &Backend{lib: lib, ctx: ctx, name: fmt.Sprintf("cuda:%d", opt.Device)}
+	b := &Backend{lib: lib, ctx: ctx, name: fmt.Sprintf("cuda:%d", opt.Device), elem: 4}
 	var a args
 	name := make([]byte, 256)
 	if err := b.call("bc_device_info", &a, nil, unsafe.Pointer(&name[0])); err != nil {
@@ -130,6 +140,16 @@ func Open(opt Options) (*Backend, error) {
 			b.Close()
 			return nil, err
 		}
+	}
+	if opt.BF16 {
+		a = args{}
+		a.i[0] = 1
+		if err := b.call("bc_set_precision", &a, nil, nil); err != nil {
+			b.Close()
+			return nil, err
+		}
+		b.elem = 2
+		b.name += "/bf16"
 	}
 	return b, nil
 }
@@ -185,6 +205,9 @@ func (b *Backend) call(name string, a *args, h0, h1 unsafe.Pointer) error {
 	if err != nil {
 		return fmt.Errorf("cuda: %v: %w", err, ErrDevice)
 	}
+	if b.elem == 2 && !bf16Ops[name] {
+		return fmt.Errorf("cuda: %s is not available with bf16 storage: %w", name, tensor.ErrUnsupported)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -199,6 +222,14 @@ func (b *Backend) call(name string, a *args, h0, h1 unsafe.Pointer) error {
 		return fmt.Errorf("cuda: %s: %s: %w", name, msg, tensor.ErrArgument)
 	}
 	return fmt.Errorf("cuda: %s: %s: %w", name, msg, ErrDevice)
+}
+
+// bf16Ops are the library entry points that support bf16 storage.
+var bf16Ops = map[string]bool{
+	"bc_device_info": true, "bc_alloc": true, "bc_free": true, "bc_trim": true, "bc_upload": true,
+	"bc_download": true, "bc_copy": true, "bc_fill": true, "bc_sync": true, "bc_set_math": true,
+	"bc_set_precision": true, "bc_gemm": true, "bc_add": true, "bc_add_bias": true, "bc_activate": true,
+	"bc_layernorm": true, "bc_embedding": true, "bc_attention": true,
 }
 
 // storage is device memory holding n float32 values (or n int8 values for
@@ -289,7 +320,7 @@ func (b *Backend) empty(op string, shape []int) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	s, err := b.alloc(n, 4*n)
+	s, err := b.alloc(n, b.elem*n)
 	if err != nil {
 		return nil, fmt.Errorf("%s %v: %w", op, shape, err)
 	}
@@ -328,6 +359,11 @@ func (b *Backend) Upload(dst *tensor.Tensor, data []float32) error {
 	if len(data) == 0 {
 		return nil
 	}
+	if b.elem == 2 {
+		h := toBF16(data)
+		a.i[0] = int64(2 * len(h))
+		return b.call("bc_upload", &a, unsafe.Pointer(&h[0]), nil)
+	}
 	a.i[0] = int64(4 * len(data))
 	return b.call("bc_upload", &a, unsafe.Pointer(&data[0]), nil)
 }
@@ -357,6 +393,15 @@ func (b *Backend) Download(dst []float32, t *tensor.Tensor) error {
 	if len(dst) == 0 {
 		return nil
 	}
+	if b.elem == 2 {
+		h := make([]uint16, len(dst))
+		a.i[0] = int64(2 * len(h))
+		if err := b.call("bc_download", &a, nil, unsafe.Pointer(&h[0])); err != nil {
+			return err
+		}
+		fromBF16(dst, h)
+		return nil
+	}
 	a.i[0] = int64(4 * len(dst))
 	return b.call("bc_download", &a, nil, unsafe.Pointer(&dst[0]))
 }
@@ -371,7 +416,7 @@ func (b *Backend) Copy(dst, src *tensor.Tensor) error {
 	if err := b.ptrs(op, &a, 0, dst, src); err != nil {
 		return err
 	}
-	a.i[0] = int64(4 * dst.Size())
+	a.i[0] = int64(b.elem * dst.Size())
 	return b.call("bc_copy", &a, nil, nil)
 }
 
@@ -413,4 +458,25 @@ func boolInt(v bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// toBF16 rounds float32 values to bfloat16 (to nearest, ties to even; NaN stays NaN).
+func toBF16(v []float32) []uint16 {
+	out := make([]uint16, len(v))
+	for i, f := range v {
+		u := math.Float32bits(f)
+		if u&0x7fffffff > 0x7f800000 {
+			out[i] = uint16(u>>16) | 0x40
+			continue
+		}
+		out[i] = uint16((u + 0x7fff + (u>>16)&1) >> 16)
+	}
+	return out
+}
+
+// fromBF16 widens bfloat16 values to float32.
+func fromBF16(dst []float32, h []uint16) {
+	for i, v := range h {
+		dst[i] = math.Float32frombits(uint32(v) << 16)
+	}
 }

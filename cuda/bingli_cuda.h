@@ -77,6 +77,10 @@ int bc_copy(bc_ctx *, bc_args *, const void *, void *);        /* p[0] dst, p[1]
 int bc_fill(bc_ctx *, bc_args *, const void *, void *);        /* p[0] dst, i[0] n, f[0] value */
 int bc_sync(bc_ctx *, bc_args *, const void *, void *);        /* wait for the stream */
 int bc_set_math(bc_ctx *, bc_args *, const void *, void *);    /* i[0] 1 = allow TF32 in fp32 GEMMs */
+/* i[0] 1 = bf16 storage: every tensor of the context holds bfloat16 values (sizes and
+ * copies in bytes follow); only fill, gemm, add, add_bias, activate, layernorm, embedding
+ * and attention support it (inference of transformer encoders). Before any allocation. */
+int bc_set_precision(bc_ctx *, bc_args *, const void *, void *);
 
 /* Linear algebra, row-major. C = α·op(A)·op(B) + β·C.
  * p[0] A, p[1] B, p[2] C; i[0] transA, i[1] transB, i[2] M, i[3] N, i[4] K,

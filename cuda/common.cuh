@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cstdarg>
@@ -15,6 +16,10 @@
 
 struct bc_ctx {
 	int device = 0;
+	// bf16 storage: every tensor holds bfloat16 values (the ops that support it compute in
+	// fp32 registers and round on store; GEMMs run on bf16 tensor cores with fp32
+	// accumulation). Set once, before any allocation, by bc_set_precision.
+	bool bf16 = false;
 	cudaStream_t stream = nullptr;
 	cublasHandle_t blas = nullptr;
 	std::string err;
@@ -76,6 +81,28 @@ inline unsigned blocksFor(long n, int threads) {
 	if (b > 65535L * 32) b = 65535L * 32;
 	return (unsigned)b;
 }
+
+typedef __nv_bfloat16 bf16;
+
+// ldf and stf load and store a storage element as a float.
+__device__ __forceinline__ float ldf(const float *p) { return *p; }
+__device__ __forceinline__ float ldf(const bf16 *p) { return __bfloat162float(*p); }
+__device__ __forceinline__ void stf(float *p, float v) { *p = v; }
+__device__ __forceinline__ void stf(bf16 *p, float v) { *p = __float2bfloat16(v); }
+
+// DISPATCH launches kernel<float> or kernel<bf16> by the context's storage type; args are
+// the launch arguments with device pointers written as PTR(i) (a->p[i] cast to the type).
+#define DISPATCH(kernel, grid, block, ...)                                   \
+	do {                                                                     \
+		if (ctx->bf16) {                                                     \
+			typedef bf16 T;                                                  \
+			kernel<T><<<grid, block, 0, ctx->stream>>>(__VA_ARGS__);         \
+		} else {                                                             \
+			typedef float T;                                                 \
+			kernel<T><<<grid, block, 0, ctx->stream>>>(__VA_ARGS__);         \
+		}                                                                    \
+	} while (0)
+#define PTR(i) P<T>(a, i)
 
 __device__ __forceinline__ float sigmoidf_(float x) { return 1.f / (1.f + __expf(-x)); }
 

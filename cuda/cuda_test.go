@@ -239,3 +239,71 @@ func TestCRFDecode(t *testing.T) {
 		t.Fatalf("33 tags: %v, want ErrUnsupported", err)
 	}
 }
+
+// TestBF16Storage checks a bf16-storage backend against the CPU on an encoder-shaped
+// sequence of ops (bf16 tolerance: relative 1e-2), and that ops without bf16 support
+// refuse cleanly.
+func TestBF16Storage(t *testing.T) {
+	openOrSkip(t)
+	g, err := cuda.Open(cuda.Options{BF16: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	c := cpu.New(1)
+	r := rand.New(rand.NewPCG(3, 3))
+	randn := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	const B, T, D, heads = 3, 12, 32, 4
+	x, w, bias, gamma, beta := randn(B*T*D), randn(D*D), randn(D), randn(D), randn(D)
+	for i := range w {
+		w[i] /= float32(math.Sqrt(D)) // unit-variance activations: well-conditioned for bf16
+	}
+	run := func(be tensor.Backend) []float32 {
+		t.Helper()
+		up := func(v []float32, shape ...int) *tensor.Tensor {
+			tt, err := be.FromSlice(v, shape...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tt
+		}
+		xt, wt, bt, gt, bet := up(x, B, T, D), up(w, D, D), up(bias, D), up(gamma, D), up(beta, D)
+		y, _ := be.New(B, T, D)
+		att, _ := be.New(B, T, D)
+		probs, _ := be.New(B, heads, T, T)
+		sum, _ := be.New(B, T, D)
+		out, _ := be.New(B, T, D)
+		steps := []error{
+			be.MatMul(false, true, 1, xt, wt, 0, y),
+			be.AddBias(y, y, bt),
+			be.Activate(tensor.GELU, y, y),
+			be.Attention(att, probs, y, y, y, []int32{12, 7, 1}, heads, false),
+			be.AddLayerNorm(out, sum, nil, nil, att, xt, gt, bet, 1e-5),
+		}
+		for i, err := range steps {
+			if err != nil {
+				t.Fatalf("step %d on %s: %v", i, be.Name(), err)
+			}
+		}
+		v, err := be.ToSlice(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	want, got := run(c), run(g)
+	if e := relErr(want, got); e > 1e-2 || math.IsNaN(e) {
+		t.Fatalf("bf16 encoder block: relative difference %.3g from the fp32 CPU result", e)
+	}
+	t.Logf("bf16 encoder block: relative difference %.3g", relErr(want, got))
+	a, _ := g.New(4)
+	if _, err := g.Sum(a); !errors.Is(err, tensor.ErrUnsupported) {
+		t.Fatalf("Sum with bf16 storage: %v, want ErrUnsupported", err)
+	}
+}

@@ -11,7 +11,9 @@ constexpr int TPB = 256;
 
 // ---------------------------------------------------------------- elementwise
 
-__global__ void addK(float *d, const float *a, const float *b, long n) { GRID_STRIDE(i, n) d[i] = a[i] + b[i]; }
+template <typename T> __global__ void addK(T *d, const T *a, const T *b, long n) {
+	GRID_STRIDE(i, n) stf(d + i, ldf(a + i) + ldf(b + i));
+}
 __global__ void subK(float *d, const float *a, const float *b, long n) { GRID_STRIDE(i, n) d[i] = a[i] - b[i]; }
 __global__ void mulK(float *d, const float *a, const float *b, long n) { GRID_STRIDE(i, n) d[i] = a[i] * b[i]; }
 __global__ void scaleK(float *d, const float *x, float s, long n) { GRID_STRIDE(i, n) d[i] = s * x[i]; }
@@ -27,21 +29,21 @@ __global__ void mulAddK(float *d, const float *a, const float *b, long n) { GRID
 		return BC_OK;                                                      \
 	}
 
-ELEMENTWISE(bc_add, addK<<<blocksFor(n, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), F(a, 2), n))
+ELEMENTWISE(bc_add, DISPATCH(addK, blocksFor(n, TPB), TPB, PTR(0), PTR(1), PTR(2), n))
 ELEMENTWISE(bc_sub, subK<<<blocksFor(n, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), F(a, 2), n))
 ELEMENTWISE(bc_mul, mulK<<<blocksFor(n, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), F(a, 2), n))
 ELEMENTWISE(bc_scale, scaleK<<<blocksFor(n, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), a->f[0], n))
 ELEMENTWISE(bc_add_scaled, addScaledK<<<blocksFor(n, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), a->f[0], n))
 ELEMENTWISE(bc_mul_add, mulAddK<<<blocksFor(n, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), F(a, 2), n))
 
-__global__ void addBiasK(float *d, const float *x, const float *bias, long rows, long cols) {
-	GRID_STRIDE(i, rows * cols) d[i] = x[i] + bias[i % cols];
+template <typename T> __global__ void addBiasK(T *d, const T *x, const T *bias, long rows, long cols) {
+	GRID_STRIDE(i, rows * cols) stf(d + i, ldf(x + i) + ldf(bias + i % cols));
 }
 
 extern "C" int bc_add_bias(bc_ctx *ctx, bc_args *a, const void *, void *) {
 	long n = a->i[0] * a->i[1];
 	if (n == 0) return BC_OK;
-	addBiasK<<<blocksFor(n, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), F(a, 2), a->i[0], a->i[1]);
+	DISPATCH(addBiasK, blocksFor(n, TPB), TPB, PTR(0), PTR(1), PTR(2), a->i[0], a->i[1]);
 	LAUNCHED();
 	return BC_OK;
 }
@@ -134,22 +136,23 @@ extern "C" int bc_copy_cols(bc_ctx *ctx, bc_args *a, const void *, void *) {
 
 constexpr float kGeluC = 0.044715f, kGeluS = 0.7978845608028654f;
 
-__global__ void activateK(int f, float *d, const float *x, long n) {
+template <typename T> __global__ void activateK(int f, T *d, const T *x, long n) {
 	GRID_STRIDE(i, n) {
-		float v = x[i];
+		float v = ldf(x + i), y;
 		switch (f) {
-		case 1: d[i] = fmaxf(v, 0.f); break;
-		case 2: d[i] = 0.5f * v * (1.f + tanhf(kGeluS * (v + kGeluC * v * v * v))); break;
-		case 3: d[i] = tanhf(v); break;
-		default: d[i] = 1.f / (1.f + expf(-v)); break;
+		case 1: y = fmaxf(v, 0.f); break;
+		case 2: y = 0.5f * v * (1.f + tanhf(kGeluS * (v + kGeluC * v * v * v))); break;
+		case 3: y = tanhf(v); break;
+		default: y = 1.f / (1.f + expf(-v)); break;
 		}
+		stf(d + i, y);
 	}
 }
 
 extern "C" int bc_activate(bc_ctx *ctx, bc_args *a, const void *, void *) {
 	long n = a->i[0];
 	if (n == 0) return BC_OK;
-	activateK<<<blocksFor(n, TPB), TPB, 0, ctx->stream>>>((int)a->i[1], F(a, 0), F(a, 1), n);
+	DISPATCH(activateK, blocksFor(n, TPB), TPB, (int)a->i[1], PTR(0), PTR(1), n);
 	LAUNCHED();
 	return BC_OK;
 }
@@ -268,47 +271,44 @@ extern "C" int bc_dropout(bc_ctx *ctx, bc_args *a, const void *, void *) {
 
 // ---------------------------------------------------------------- layer norm
 
-// One warp per row; with r set, sum = x + r is formed and normalised.
-__global__ void layerNormK(float *y, float *mean, float *rstd, const float *x, const float *r, float *sum,
-                           const float *g, const float *b, long rows, long cols, float eps) {
+// One warp per row; with r set, sum = x + r is formed and normalised. The row's values are
+// read from x (+ r) in both passes, so bf16 storage rounds only on the final stores.
+template <typename T>
+__global__ void layerNormK(T *y, T *mean, T *rstd, const T *x, const T *r, T *sum, const T *g, const T *b, long rows,
+                           long cols, float eps) {
 	long row = (blockIdx.x * (long)blockDim.x + threadIdx.x) >> 5;
 	int lane = threadIdx.x & 31;
 	if (row >= rows) return;
-	const float *xr = x + row * cols;
-	const float *rr = r ? r + row * cols : nullptr;
-	float *sr = sum ? sum + row * cols : nullptr;
+	const T *xr = x + row * cols;
+	const T *rr = r ? r + row * cols : nullptr;
+	auto val = [&](long c) { return rr ? ldf(xr + c) + ldf(rr + c) : ldf(xr + c); };
 	float s = 0.f;
-	for (long c = lane; c < cols; c += 32) {
-		float v = xr[c];
-		if (rr) {
-			v += rr[c];
-			sr[c] = v;
-		}
-		s += v;
-	}
+	for (long c = lane; c < cols; c += 32) s += val(c);
 	s = warpSum(s);
 	float mu = s / cols;
-	const float *src = rr ? sr : xr;
-	__syncwarp();
 	float ss = 0.f;
 	for (long c = lane; c < cols; c += 32) {
-		float d = src[c] - mu;
+		float d = val(c) - mu;
 		ss += d * d;
 	}
 	ss = warpSum(ss);
 	float rs = rsqrtf(ss / cols + eps);
-	for (long c = lane; c < cols; c += 32) y[row * cols + c] = (src[c] - mu) * rs * g[c] + b[c];
+	for (long c = lane; c < cols; c += 32) {
+		float v = val(c);
+		if (sum) stf(sum + row * cols + c, v);
+		stf(y + row * cols + c, (v - mu) * rs * ldf(g + c) + ldf(b + c));
+	}
 	if (lane == 0 && mean) {
-		mean[row] = mu;
-		rstd[row] = rs;
+		stf(mean + row, mu);
+		stf(rstd + row, rs);
 	}
 }
 
 extern "C" int bc_layernorm(bc_ctx *ctx, bc_args *a, const void *, void *) {
 	long rows = a->i[0], cols = a->i[1];
 	if (rows == 0 || cols == 0) return BC_OK;
-	layerNormK<<<blocksFor(rows * 32, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), F(a, 2), F(a, 3), F(a, 6), F(a, 7),
-	                                                               F(a, 4), F(a, 5), rows, cols, a->f[0]);
+	DISPATCH(layerNormK, blocksFor(rows * 32, TPB), TPB, PTR(0), PTR(1), PTR(2), PTR(3), PTR(6), PTR(7), PTR(4), PTR(5),
+	         rows, cols, a->f[0]);
 	LAUNCHED();
 	return BC_OK;
 }
@@ -579,7 +579,7 @@ extern "C" int bc_mse(bc_ctx *ctx, bc_args *a, const void *, void *) {
 
 // ---------------------------------------------------------------- embeddings
 
-__global__ void embeddingK(float *d, const float *table, const int *ids, long n, long dim) {
+template <typename T> __global__ void embeddingK(T *d, const T *table, const int *ids, long n, long dim) {
 	GRID_STRIDE(i, n * dim) {
 		long r = i / dim, c = i % dim;
 		d[i] = table[(long)ids[r] * dim + c];
@@ -602,7 +602,7 @@ static int embedding(bc_ctx *ctx, bc_args *a, const void *h0, bool backward) {
 	if (backward)
 		embeddingBackwardK<<<blocksFor(n * dim, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), ids, n, dim);
 	else
-		embeddingK<<<blocksFor(n * dim, TPB), TPB, 0, ctx->stream>>>(F(a, 0), F(a, 1), ids, n, dim);
+		DISPATCH(embeddingK, blocksFor(n * dim, TPB), TPB, PTR(0), PTR(1), ids, n, dim);
 	LAUNCHED();
 	ctx_free(ctx, ids);
 	return BC_OK;

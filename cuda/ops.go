@@ -595,6 +595,9 @@ func (b *Backend) AttentionBackward(dq, dk, dv, dout, probs, q, k, v *tensor.Ten
 // UploadInt8 implements tensor.Quantized: the int8 values and the scales
 // stay on the device; MatMulInt8T dequantises on the fly.
 func (b *Backend) UploadInt8(q []int8, scale []float32, rows, cols int) (*tensor.Int8Matrix, error) {
+	if b.elem == 2 {
+		return nil, fmt.Errorf("UploadInt8: int8 weights with bf16 storage: %w", tensor.ErrUnsupported)
+	}
 	if rows < 0 || cols < 0 || len(q) != rows*cols || len(scale) != rows {
 		return nil, fmt.Errorf("UploadInt8: %d values and %d scales for [%d %d]: %w", len(q), len(scale), rows, cols, tensor.ErrShape)
 	}

@@ -194,20 +194,27 @@ extern "C" int bc_copy(bc_ctx *ctx, bc_args *a, const void *, void *) {
 	return BC_OK;
 }
 
-__global__ void fillKernel(float *d, long n, float v) {
-	for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) d[i] = v;
+template <typename T> __global__ void fillKernel(T *d, long n, float v) {
+	for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) stf(d + i, v);
 }
 
 extern "C" int bc_fill(bc_ctx *ctx, bc_args *a, const void *, void *) {
 	long n = a->i[0];
 	if (n == 0) return BC_OK;
-	fillKernel<<<blocksFor(n, 256), 256, 0, ctx->stream>>>(F(a, 0), n, a->f[0]);
+	DISPATCH(fillKernel, blocksFor(n, 256), 256, PTR(0), n, a->f[0]);
 	LAUNCHED();
 	return BC_OK;
 }
 
 extern "C" int bc_sync(bc_ctx *ctx, bc_args *, const void *, void *) {
 	CU(cudaStreamSynchronize(ctx->stream));
+	return BC_OK;
+}
+
+extern "C" int bc_set_precision(bc_ctx *ctx, bc_args *a, const void *, void *) {
+	if (!ctx->live.empty()) return fail(ctx, BC_ERR_ARGUMENT, "bc_set_precision: tensors already allocated");
+	ctx->bf16 = a->i[0] == 1;
+	BLAS(cublasSetMathMode(ctx->blas, ctx->bf16 ? CUBLAS_DEFAULT_MATH : CUBLAS_PEDANTIC_MATH));
 	return BC_OK;
 }
 
@@ -231,6 +238,7 @@ int gemm_rm(bc_ctx *ctx, bool transA, bool transB, int m, int n, int k, float al
             float beta, float *c, long ldc, long strideC, int batch) {
 	if (m == 0 || n == 0 || batch == 0) return BC_OK;
 	if (k == 0) {
+		if (ctx->bf16) return fail(ctx, BC_ERR_ARGUMENT, "gemm: k = 0 with bf16 storage");
 		// cuBLAS leaves C untouched when k = 0; the contract says C = β·C.
 		dim3 grid((unsigned)((n + 31) / 32), (unsigned)((m + 7) / 8), (unsigned)batch);
 		scaleMatrixK<<<grid, dim3(32, 8), 0, ctx->stream>>>(c, m, n, ldc, strideC, beta);
@@ -239,6 +247,19 @@ int gemm_rm(bc_ctx *ctx, bool transA, bool transB, int m, int n, int k, float al
 	}
 	cublasOperation_t opA = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
 	cublasOperation_t opB = transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+	if (ctx->bf16) {
+		// The pointers hold bf16 values (same element offsets); fp32 accumulation.
+		const bf16 *A = (const bf16 *)a, *Bm = (const bf16 *)b;
+		bf16 *C = (bf16 *)c;
+		if (batch == 1)
+			BLAS(cublasGemmEx(ctx->blas, opB, opA, n, m, k, &alpha, Bm, CUDA_R_16BF, (int)ldb, A, CUDA_R_16BF, (int)lda,
+			                  &beta, C, CUDA_R_16BF, (int)ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+		else
+			BLAS(cublasGemmStridedBatchedEx(ctx->blas, opB, opA, n, m, k, &alpha, Bm, CUDA_R_16BF, (int)ldb, strideB, A,
+			                                CUDA_R_16BF, (int)lda, strideA, &beta, C, CUDA_R_16BF, (int)ldc, strideC,
+			                                batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+		return BC_OK;
+	}
 	if (batch == 1) {
 		BLAS(cublasSgemm(ctx->blas, opB, opA, n, m, k, &alpha, b, (int)ldb, a, (int)lda, &beta, c, (int)ldc));
 	} else {

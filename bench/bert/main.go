@@ -57,18 +57,27 @@ func main() {
 	repeat := flag.Int("repeat", 20, "timed passes per shape (median reported)")
 	parityOut := flag.String("parity-out", "", "write the parity batch's last hidden state here (safetensors)")
 	tf32 := flag.Bool("tf32", false, "CUDA: let cuBLAS use TF32 tensor cores")
+	bf16 := flag.Bool("bf16", false, "CUDA: bf16 storage and bf16 tensor-core products (fp32 accumulation)")
 	flag.Parse()
 	cfg := config{Layers: 6, Hidden: 384, Heads: 6, FFN: 1536, Vocab: 8000, MaxPos: 512}
-	if err := run(cfg, *dev, *threads, *path, *shapes, *repeat, *parityOut, *tf32); err != nil {
+	if err := run(cfg, *dev, *threads, *path, *shapes, *repeat, *parityOut, *tf32, *bf16); err != nil {
 		fmt.Fprintln(os.Stderr, "bert:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfg config, devName string, threads int, path, shapeList string, repeat int, parityOut string, tf32 bool) error {
+func run(cfg config, devName string, threads int, path, shapeList string, repeat int, parityOut string, tf32, bf16 bool) error {
 	be, closeBackend, err := device.Open(devName, threads, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if bf16 {
+		closeBackend()
+		c, err := cuda.Open(cuda.Options{BF16: true})
+		if err != nil {
+			return fmt.Errorf("--bf16 needs the CUDA backend: %w", err)
+		}
+		be, closeBackend = c, c.Close
 	}
 	defer closeBackend()
 	if c, ok := be.(*cuda.Backend); ok && tf32 {
@@ -90,7 +99,10 @@ func run(cfg config, devName string, threads int, path, shapeList string, repeat
 		}
 	}
 	mode := "fp32"
-	if tf32 {
+	switch {
+	case bf16:
+		mode = "bf16"
+	case tf32:
 		mode = "tf32"
 	}
 	fmt.Printf("backend %s, %s, BERT %d layers, hidden %d, %d heads, FFN %d, vocab %d\n",

@@ -27,6 +27,7 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
 	echo "== memcheck exit $?: $(grep -E 'ERROR SUMMARY|LEAK SUMMARY' "$out/memcheck.log" | tr '\n' ' ')"
 fi
 data=.devbuild/data
+if [ "${SKIP_TAGGER:-0}" != 1 ]; then
 common=(--protocol yidu-train-dev --data "$data" --quiet --patience 0 --seed 1)
 echo "== training, yidu-train-dev, default model (char 128, dict 50, BiGRU 128, full attention)"
 $bin/bingli train "${common[@]}" --device cuda --epochs ${GPU_EPOCHS:-3} --out "$tmp/gpu" > "$out/train-cuda.log" 2>&1
@@ -41,11 +42,13 @@ python3 bench/pytorch/gpu_tagger_bench.py train --segments "$tmp/segs.json" --ep
 echo "== decoding, yidu dev texts, the CUDA-trained bundle"
 $bin/bingli bench tagger --device cuda --model "$tmp/gpu" --input .devbuild/yidu-dev.jsonl --batch 64,256 --repeat 5 --dump "$tmp/ids.json" 2>&1 | tee "$out/decode-cuda.log"
 python3 bench/pytorch/gpu_tagger_bench.py decode --bundle "$tmp/gpu" --ids "$tmp/ids.json" --batch 64,256 2>&1 | tee "$out/decode-torch.log"
+fi
 if [ "${SKIP_BERT:-0}" != 1 ]; then
 echo "== BERT-shaped encoder forward"
 $bin/bert --device cuda --weights "$tmp/bert.safetensors" --parity-out "$tmp/parity.safetensors" --shapes 64x128,256x256 2>&1 | tee "$out/bert-fp32.log"
 $bin/bert --device cuda --weights "$tmp/bert.safetensors" --tf32 --shapes 64x128,256x256 2>&1 | tee "$out/bert-tf32.log"
-python3 bench/pytorch/bert_bench.py --weights "$tmp/bert.safetensors" --parity "$tmp/parity.safetensors" --shapes 64x128,256x256 ${BERT_COMPILE:+--compile} 2>&1 | grep -v Warning | tee "$out/bert-torch.log"
+$bin/bert --device cuda --weights "$tmp/bert.safetensors" --bf16 --parity-out "$tmp/parity-bf16.safetensors" --shapes 64x128,256x256 2>&1 | tee "$out/bert-bf16.log"
+python3 bench/pytorch/bert_bench.py --weights "$tmp/bert.safetensors" --parity "$tmp/parity.safetensors" --parity "$tmp/parity-bf16.safetensors" --shapes 64x128,256x256 ${BERT_COMPILE:+--compile} 2>&1 | grep -v Warning | tee "$out/bert-torch.log"
 fi
 if [ "${SKIP_SERVE:-0}" != 1 ]; then
 	echo "== bulk job of the Yidu-S4K training texts through the API (yidu-lite), CUDA then CPU"

@@ -41,7 +41,7 @@ def timed(fn, repeat):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", required=True)
-    ap.add_argument("--parity")
+    ap.add_argument("--parity", action="append", default=[], help="bench/bert --parity-out files (repeatable)")
     ap.add_argument("--shapes", default="64x128,256x256")
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--compile", action="store_true")
@@ -60,16 +60,19 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}")
-    if args.parity:
-        want = load_file(args.parity)["last_hidden_state"].to(dev)
-        ids = inputs(2, 16, 8000, dev)
-        mask = torch.ones(2, 16, dtype=torch.long, device=dev)
-        mask[1, 11:] = 0
-        with torch.inference_mode():
-            got = model(input_ids=ids, attention_mask=mask).last_hidden_state
-        diff = (got - want).abs().max().item()
-        rel = ((got - want).norm() / want.norm()).item()
-        print(f"parity with bench/bert: max |diff| {diff:.3g}, relative {rel:.3g}")
+    ids = inputs(2, 16, 8000, dev)
+    mask = torch.ones(2, 16, dtype=torch.long, device=dev)
+    mask[1, 11:] = 0
+    with torch.inference_mode():
+        ref = model(input_ids=ids, attention_mask=mask).last_hidden_state
+        ref16 = model.to(torch.bfloat16)(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+        model = model.float()
+    print(f"PyTorch bf16 vs PyTorch fp32 on the parity batch: relative {((ref16 - ref).norm() / ref.norm()).item():.3g}")
+    for path in args.parity:
+        got = load_file(path)["last_hidden_state"].to(dev)
+        diff = (got - ref).abs().max().item()
+        rel = ((got - ref).norm() / ref.norm()).item()
+        print(f"parity of {path.rsplit('/', 1)[-1]} with PyTorch fp32: max |diff| {diff:.3g}, relative {rel:.3g}")
     # Peak: a large bf16 and fp32 product, for the TFLOP/s column's context.
     a = torch.randn(8192, 8192, device=dev, dtype=torch.bfloat16)
     t = timed(lambda: a @ a, 10)
