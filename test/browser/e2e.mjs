@@ -42,9 +42,13 @@ try {
   phase = 'after-load';
 
   const { text, phi } = record(7, { sentences: 8 });
-  await page.fill('#text', text);
-  await page.click('#analyze');
+  // Paste it for real (clipboard + Ctrl+V): the page analyses a paste by itself.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url.replace(/\/$/, '') });
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.focus('#text');
+  await page.keyboard.press('Control+V');
   await page.waitForSelector('body[data-analyzed="true"]', { timeout: 60_000 });
+  assert.equal(await page.inputValue('#text'), text, 'the record was pasted');
   const marks = await page.$$eval('#annotated mark', (ms) => ms.map((m) => ({ text: m.textContent, type: m.dataset.type, title: m.title, start: +m.dataset.start })));
   for (const [term, type] of EXPECTED_ENTITIES) {
     assert.ok(marks.some((m) => m.text === term && m.type === type), `entity ${term} (${type}) highlighted; got ${JSON.stringify(marks.map((m) => m.text))}`);
