@@ -100,7 +100,7 @@ build_cuda() {
 	mkdir -p lib
 	nvcc -O3 -std=c++17 -shared -Xcompiler -fPIC -lineinfo \
 		-gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90 \
-		-o lib/libbingli_cuda.so cuda/*.cu -lcublas
+		-o lib/libbingli_cuda.so cuda/*.cu -lcublasLt -lcublas
 	echo "built lib/libbingli_cuda.so"
 }
 

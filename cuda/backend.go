@@ -229,7 +229,7 @@ var bf16Ops = map[string]bool{
 	"bc_device_info": true, "bc_alloc": true, "bc_free": true, "bc_trim": true, "bc_upload": true,
 	"bc_download": true, "bc_copy": true, "bc_fill": true, "bc_sync": true, "bc_set_math": true,
 	"bc_set_precision": true, "bc_gemm": true, "bc_add": true, "bc_add_bias": true, "bc_activate": true,
-	"bc_layernorm": true, "bc_embedding": true, "bc_attention": true,
+	"bc_layernorm": true, "bc_embedding": true, "bc_attention": true, "bc_linear": true,
 }
 
 // storage is device memory holding n float32 values (or n int8 values for

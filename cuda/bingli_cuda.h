@@ -88,6 +88,11 @@ int bc_set_precision(bc_ctx *, bc_args *, const void *, void *);
  * i[11] strideC (elements); f[0] α, f[1] β. */
 int bc_gemm(bc_ctx *, bc_args *, const void *, void *);
 
+/* Fused linear layer, y = act(x·Wᵀ + b): p0 y [n, out], p1 x [n, in], p2 W [out, in],
+ * p3 bias [out] (0 = none); i0 n, i1 in, i2 out, i3 activation (0 none, 1 ReLU, 2 GELU,
+ * 3 Tanh, 4 Sigmoid). One cuBLASLt product with a bias/ReLU/GELU epilogue where it can. */
+int bc_linear(bc_ctx *, bc_args *, const void *, void *);
+
 /* Elementwise (n = i[0]). */
 int bc_add(bc_ctx *, bc_args *, const void *, void *);        /* p0 = p1 + p2 */
 int bc_sub(bc_ctx *, bc_args *, const void *, void *);        /* p0 = p1 - p2 */

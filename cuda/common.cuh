@@ -20,6 +20,11 @@ struct bc_ctx {
 	// fp32 registers and round on store; GEMMs run on bf16 tensor cores with fp32
 	// accumulation). Set once, before any allocation, by bc_set_precision.
 	bool bf16 = false;
+	bool tf32 = false; // fp32 products may use TF32 tensor cores (bc_set_math)
+	// The fused linear layer's GELU epilogue (cuBLASLt's GELU must match the backend's tanh
+	// form; the conformance suite checks it).
+	bool geluEpilogue = true;
+	void *lt = nullptr; // linear.cu's cuBLASLt state
 	cudaStream_t stream = nullptr;
 	cublasHandle_t blas = nullptr;
 	std::string err;
@@ -66,6 +71,9 @@ void ctx_free(bc_ctx *ctx, void *p);
 int gemm_rm(bc_ctx *ctx, bool transA, bool transB, int m, int n, int k, float alpha,
             const float *a, long lda, long strideA, const float *b, long ldb, long strideB,
             float beta, float *c, long ldc, long strideC, int batch);
+
+// linear_release frees linear.cu's cuBLASLt state (bc_close).
+void linear_release(bc_ctx *ctx);
 
 // Upload of a small host array (ids, lengths) into cache memory.
 int upload_i32(bc_ctx *ctx, const void *host, long n, int **out);

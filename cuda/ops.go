@@ -699,3 +699,39 @@ func (b *Backend) CRFDecode(emissions *tensor.Tensor, lengths []int32, trans, st
 }
 
 var _ tensor.CRFDecoder = (*Backend)(nil)
+
+// Linear implements tensor.FusedLinear: one cuBLASLt product with a bias and ReLU/GELU
+// epilogue (tanh and sigmoid run as a second kernel).
+func (b *Backend) Linear(y, x, w, bias *tensor.Tensor, f tensor.Activation) error {
+	const op = "Linear"
+	n, in, out, err := tensor.CheckLinear(y, x, w, bias, f)
+	if err != nil {
+		return err
+	}
+	if n == 0 || out == 0 {
+		return nil
+	}
+	if in == 0 {
+		// y = f(b): no product to fuse.
+		if err := b.Fill(y, 0); err != nil {
+			return err
+		}
+		if bias != nil {
+			if err := b.AddBias(y, y, bias); err != nil {
+				return err
+			}
+		}
+		if f != 0 {
+			return b.Activate(f, y, y)
+		}
+		return nil
+	}
+	var a args
+	if err := b.ptrs(op, &a, 0, y, x, w, bias); err != nil {
+		return err
+	}
+	a.i[0], a.i[1], a.i[2], a.i[3] = int64(n), int64(in), int64(out), int64(f)
+	return b.call("bc_linear", &a, nil, nil)
+}
+
+var _ tensor.FusedLinear = (*Backend)(nil)

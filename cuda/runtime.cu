@@ -68,6 +68,7 @@ extern "C" void bc_close(bc_ctx *ctx) {
 	if (!ctx) return;
 	cudaSetDevice(ctx->device);
 	if (ctx->stream) cudaStreamSynchronize(ctx->stream);
+	linear_release(ctx);
 	release_all(ctx);
 	for (auto &kv : ctx->live) cudaFree(kv.first);
 	if (ctx->accum) cudaFree(ctx->accum);
@@ -219,6 +220,7 @@ extern "C" int bc_set_precision(bc_ctx *ctx, bc_args *a, const void *, void *) {
 }
 
 extern "C" int bc_set_math(bc_ctx *ctx, bc_args *a, const void *, void *) {
+	ctx->tf32 = a->i[0] != 0;
 	BLAS(cublasSetMathMode(ctx->blas, a->i[0] ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
 	return BC_OK;
 }

@@ -320,12 +320,9 @@ func (bf *buffers) free(be tensor.Backend) {
 	}
 }
 
-// linear sets y = x·Wᵀ + b.
-func linear(be tensor.Backend, y, x, w, b *tensor.Tensor) error {
-	if err := be.MatMul(false, true, 1, x, w, 0, y); err != nil {
-		return err
-	}
-	return be.AddBias(y, y, b)
+// linear sets y = f(x·Wᵀ + b), one fused op where the backend has it (tensor.FusedLinear).
+func linear(be tensor.Backend, y, x, w, b *tensor.Tensor, f tensor.Activation) error {
+	return tensor.Linear(be, y, x, w, b, f)
 }
 
 // forward runs the encoder; the last hidden state ends in bf.x.
@@ -345,15 +342,14 @@ func (m *model) forward(be tensor.Backend, bf *buffers, ids, positions, lengths 
 	}
 	for _, l := range m.layers {
 		for _, s := range []func() error{
-			func() error { return linear(be, bf.q, bf.x, l.wq, l.bq) },
-			func() error { return linear(be, bf.k, bf.x, l.wk, l.bk) },
-			func() error { return linear(be, bf.v, bf.x, l.wv, l.bv) },
+			func() error { return linear(be, bf.q, bf.x, l.wq, l.bq, 0) },
+			func() error { return linear(be, bf.k, bf.x, l.wk, l.bk, 0) },
+			func() error { return linear(be, bf.v, bf.x, l.wv, l.bv, 0) },
 			func() error { return be.Attention(bf.att, bf.probs, bf.q, bf.k, bf.v, lengths, m.cfg.Heads, false) },
-			func() error { return linear(be, bf.o, bf.att, l.wo, l.bo) },
+			func() error { return linear(be, bf.o, bf.att, l.wo, l.bo, 0) },
 			func() error { return be.AddLayerNorm(bf.x1, bf.sum, nil, nil, bf.o, bf.x, l.ln1g, l.ln1b, 1e-12) },
-			func() error { return linear(be, bf.h, bf.x1, l.w1, l.b1) },
-			func() error { return be.Activate(tensor.GELU, bf.h, bf.h) },
-			func() error { return linear(be, bf.f, bf.h, l.w2, l.b2) },
+			func() error { return linear(be, bf.h, bf.x1, l.w1, l.b1, tensor.GELU) },
+			func() error { return linear(be, bf.f, bf.h, l.w2, l.b2, 0) },
 			func() error { return be.AddLayerNorm(bf.x, bf.sum, nil, nil, bf.f, bf.x1, l.ln2g, l.ln2b, 1e-12) },
 		} {
 			if err := s(); err != nil {

@@ -80,15 +80,13 @@ func (l *Linear) Forward(x *tensor.Tensor) (*tensor.Tensor, *LinearCtx, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("nn: linear %q: %w", l.Weight.Name, err)
 	}
-	if err := l.be.MatMul(false, true, 1, x, l.Weight.Value, 0, y); err != nil {
+	var bias *tensor.Tensor
+	if l.Bias != nil {
+		bias = l.Bias.Value
+	}
+	if err := tensor.Linear(l.be, y, x, l.Weight.Value, bias, 0); err != nil {
 		l.be.Free(y)
 		return nil, nil, fmt.Errorf("nn: linear %q: %w", l.Weight.Name, err)
-	}
-	if l.Bias != nil {
-		if err := l.be.AddBias(y, y, l.Bias.Value); err != nil {
-			l.be.Free(y)
-			return nil, nil, fmt.Errorf("nn: linear %q: %w", l.Weight.Name, err)
-		}
 	}
 	return y, &LinearCtx{be: l.be, x: x, Y: y}, nil
 }

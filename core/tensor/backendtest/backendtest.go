@@ -63,6 +63,7 @@ func Run(t *testing.T, newBackend func() tensor.Backend) {
 		{"Recurrent", testRecurrent},
 		{"Attention", testAttention},
 		{"Int8", testInt8},
+		{"Linear", testLinear},
 		{"Errors", testErrors},
 	}
 	for i, g := range groups {
