@@ -3,8 +3,8 @@
 // worker pool (web/worker.js) and sets a global object `bingli` with:
 //
 //	bingli.load(name, files[, options])  files: {"config.json": Uint8Array, "model.safetensors", "vocab.txt", "lexicon.bin"}; options: {"batch": sentences decoded together}
-//	bingli.tag(text, options)     → {"entities": [{start, end, type, text, confidence}], "ms"}
-//	bingli.deid(text, options)    → {"phi": [{start, end, category, rule, text}], "masked", "ms"}
+//	bingli.tag(text, options)     → {"entities": [{start, end, type, text, confidence}], "ms"}; options: "{}" (none yet)
+//	bingli.deid(text, options)    → {"phi": [{start, end, category, rule, text}], "masked", "ms"}; options: DeidOptions
 //	bingli.split(text, parts)     → {"chunks": [[start, end], ...]} at sentence ends
 //	bingli.encode(text)           → {"segments": [{start, chars, dict}]} (the ONNX peer's input)
 //	bingli.spans(text, paths)     → {"entities": [...]} from tag paths decoded elsewhere
