@@ -255,3 +255,35 @@ func BenchmarkTagDeid(b *testing.B) {
 		})
 	}
 }
+
+// FuzzEngine: no input makes an entry point panic (errors are fine), and Split's chunks
+// always tile the text. go test -run XXX -fuzz FuzzEngine -fuzztime 30s ./wasm
+func FuzzEngine(f *testing.F) {
+	e := loadEngine(f)
+	for _, s := range []string{"", "头痛", record, "\xff\xfe", "。。。\n\n」", "患者张三，电话13912345678。\r\n住址：北京市", strings.Repeat("痛。", 300)} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, s string, parts int) {
+		e.MaxChars = 5000
+		_, _ = e.Tag(s)
+		for _, mode := range []string{"tag", "surrogate", "mask"} {
+			_, _ = e.Deid(s, DeidOptions{Mode: mode, Protected: [][2]int{}})
+		}
+		_, _ = e.Encode(s)
+		chunks, err := Split(s, parts%9, 5000)
+		if err != nil {
+			return
+		}
+		n := len([]rune(s))
+		at := 0
+		for _, c := range chunks {
+			if c[0] != at || c[1] <= c[0] {
+				t.Fatalf("chunks %v do not tile %d characters", chunks, n)
+			}
+			at = c[1]
+		}
+		if at != n {
+			t.Fatalf("chunks %v end at %d, text has %d", chunks, at, n)
+		}
+	})
+}
