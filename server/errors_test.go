@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,5 +182,34 @@ func TestRateLimitPerToken(t *testing.T) {
 	}
 	if want := []int{200, 200, 429, 200, 200, 429}; !slices.Equal(codes, want) {
 		t.Errorf("codes %v, want %v", codes, want)
+	}
+}
+
+// TestEveryV1RouteNeedsToken checks every registered /v1 route answers 401 without a token
+// when tokens are configured, and 403 to a non-loopback client when none are.
+func TestEveryV1RouteNeedsToken(t *testing.T) {
+	toks, _ := LoadTokens("", "token-aaaaaaaaaaaaaaaa")
+	withTokens := newTestServer(t, func(c *Config) { c.Tokens = toks })
+	open := newTestServer(t, nil)
+	n := 0
+	for _, r := range withTokens.echo.Routes() {
+		if !strings.HasPrefix(r.Path, "/v1/") {
+			continue
+		}
+		n++
+		path := strings.ReplaceAll(r.Path, ":id", "x")
+		if rec := do(withTokens, r.Method, path, "{}"); rec.Code != 401 {
+			t.Errorf("%s %s without a token: %d", r.Method, path, rec.Code)
+		}
+		req := httptest.NewRequest(r.Method, path, strings.NewReader("{}"))
+		req.RemoteAddr = "192.0.2.7:5555"
+		rec := httptest.NewRecorder()
+		open.Handler().ServeHTTP(rec, req)
+		if rec.Code != 403 {
+			t.Errorf("%s %s from a remote client without tokens configured: %d", r.Method, path, rec.Code)
+		}
+	}
+	if n < 8 {
+		t.Errorf("only %d /v1 routes found", n)
 	}
 }
