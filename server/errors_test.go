@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io/fs"
 	"math/big"
 	"net"
@@ -211,5 +212,28 @@ func TestEveryV1RouteNeedsToken(t *testing.T) {
 	}
 	if n < 8 {
 		t.Errorf("only %d /v1 routes found", n)
+	}
+}
+
+// TestPartialResults reads a running job's results: only committed lines, each complete,
+// and the header says more are to come.
+func TestPartialResults(t *testing.T) {
+	slow := &slowTagger{BatchTagger: liteModel, delay: 40 * time.Millisecond}
+	s := newTestServer(t, func(c *Config) { c.JobChunk, c.MaxBatch, c.Model.Tagger = 1, 1, slow })
+	input, _ := jobInput(30)
+	rec := do(s, "POST", "/v1/jobs", input)
+	var j job
+	_ = json.Unmarshal(rec.Body.Bytes(), &j)
+	waitFor(t, 10*time.Second, "progress", func() bool { return getJob(t, s, j.ID).Done >= 2 })
+	res := do(s, "GET", "/v1/jobs/"+j.ID+"/results", "")
+	lines := strings.Split(strings.TrimSuffix(res.Body.String(), "\n"), "\n")
+	if res.Code != 200 || res.Header().Get("X-Bingli-Job-State") != stateRunning || len(lines) < 2 || len(lines) >= 30 {
+		t.Fatalf("%d, state %q, %d lines", res.Code, res.Header().Get("X-Bingli-Job-State"), len(lines))
+	}
+	for i, l := range lines {
+		var r docResult
+		if err := json.Unmarshal([]byte(l), &r); err != nil || string(r.ID) != fmt.Sprintf(`"doc-%d"`, i) {
+			t.Fatalf("line %d: %q", i, l)
+		}
 	}
 }
