@@ -164,6 +164,19 @@ try {
   assert.equal(errs.after, true, 'the module still works after bad input');
   step('bad input: clear errors, no panic');
 
+  // The other shipped model (Yidu-S4K schema).
+  const YIDU = ['解剖部位', '疾病和诊断', '药物', '实验室检验', '手术', '影像检查'];
+  await page.selectOption('#model', 'yidu-lite');
+  // The page reloads the workers, then re-analyses the open documents with the new model.
+  await page.waitForFunction((types) => document.body.dataset.analyzed === 'true' && [...document.querySelectorAll('#legend input')].map((i) => i.dataset.type).join() === types.join(), YIDU, { timeout: 120_000 });
+  await page.fill('#text', text);
+  await page.click('#analyze');
+  await page.waitForFunction(() => document.body.dataset.analyzed === 'true' && document.querySelectorAll('#annotated mark').length > 0, null, { timeout: 60_000 });
+  const yidu = await page.$$eval('#annotated mark', (ms) => ms.map((m) => m.dataset.type));
+  assert.ok(yidu.every((ty) => YIDU.includes(ty)), `Yidu types: ${yidu}`);
+  assert.ok(yidu.includes('药物'), 'the Yidu model finds the drug');
+  step(`model switch: yidu-lite (${yidu.length} entities, Yidu-S4K types)`);
+
   // Offline: reload with the network off; the service worker serves everything.
   await context.setOffline(true);
   phase = 'offline';
