@@ -161,6 +161,13 @@ int bc_matmul_int8t(bc_ctx *, bc_args *, const void *, void *);
  * precision; ties go to the lowest tag, as the host CRF. Synchronises. */
 int bc_crf_decode(bc_ctx *, bc_args *, const void *, void *);
 
+/* CRF negative log-likelihood and its gradient (K ≤ 32): p0 emissions [T, B, K], p1
+ * dEmissions [T, B, K] (accumulates scale·∂/∂e); i0 T, i1 B, i2 K; f0 scale. h0 holds B
+ * uint32 lengths, then B·T int32 gold tags (batch-major), then the K·K + 2K float32 scores as
+ * for bc_crf_decode. h1 receives B + K·K + 2K doubles: each sequence's NLL, then
+ * scale·∂/∂(transitions, start, end). Synchronises. */
+int bc_crf_nll(bc_ctx *, bc_args *, const void *, void *);
+
 #ifdef __cplusplus
 }
 #endif

@@ -307,3 +307,102 @@ func TestBF16Storage(t *testing.T) {
 		t.Fatalf("Sum with bf16 storage: %v, want ErrUnsupported", err)
 	}
 }
+
+// TestCRFNLL compares the device CRF negative log-likelihood and its gradients with the host
+// CRF's NLLBackward on random emissions and valid BIO gold paths.
+func TestCRFNLL(t *testing.T) {
+	gpu := openOrSkip(t)
+	r := rand.New(rand.NewPCG(4, 4))
+	labels := []string{"O", "B-a", "I-a", "B-b", "I-b", "B-c", "I-c"}
+	K, T, B := len(labels), 30, 6
+	crf, err := nn.NewCRF(K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := crf.SetConstraints(nn.BIOConstraints(labels)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range crf.Trans {
+		crf.Trans[i] = float32(r.NormFloat64())
+	}
+	for i := range K {
+		crf.Start[i], crf.End[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	lengths := make([]int32, B)
+	lens := make([]int, B)
+	gold := make([]int32, B*T)
+	for b := range B {
+		n := 1 + r.IntN(T)
+		if b == 0 {
+			n = T
+		}
+		lengths[b], lens[b] = int32(n), n
+		for tt := range n {
+			prev := int32(0)
+			if tt > 0 {
+				prev = gold[b*T+tt-1]
+			}
+			switch k := r.IntN(3); {
+			case prev != 0 && k == 0:
+				gold[b*T+tt] = (prev + 1) / 2 * 2 // continue the running entity
+			case k == 1:
+				gold[b*T+tt] = 1 + 2*int32(r.IntN(3))
+			}
+		}
+	}
+	timeMajor := make([]float32, T*B*K)
+	for i := range timeMajor {
+		timeMajor[i] = float32(2 * r.NormFloat64())
+	}
+	batchMajor := make([]float32, len(timeMajor))
+	for tt := range T {
+		for b := range B {
+			copy(batchMajor[(b*T+tt)*K:(b*T+tt+1)*K], timeMajor[(tt*B+b)*K:(tt*B+b+1)*K])
+		}
+	}
+	crf.ZeroGrad()
+	dHost := make([]float32, len(batchMajor))
+	wantLoss, err := crf.NLLBackward(batchMajor, lens, gold, dHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTrans := append([]float32(nil), crf.TransGrad...)
+	wantStart := append([]float32(nil), crf.StartGrad...)
+	wantEnd := append([]float32(nil), crf.EndGrad...)
+
+	em, err := gpu.FromSlice(timeMajor, T, B, K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dEm, err := gpu.New(T, B, K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dTrans, dStart, dEnd := make([]float32, K*K), make([]float32, K), make([]float32, K)
+	trans, start, end := crf.Scores()
+	loss, err := gpu.CRFNLL(dEm, em, lengths, gold, trans, start, end, 1/float64(B), dTrans, dStart, dEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(loss-wantLoss) > 1e-6*math.Max(1, math.Abs(wantLoss)) {
+		t.Errorf("loss %.9g, host %.9g", loss, wantLoss)
+	}
+	got, err := gpu.ToSlice(dEm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotBatch := make([]float32, len(got))
+	for tt := range T {
+		for b := range B {
+			copy(gotBatch[(b*T+tt)*K:(b*T+tt+1)*K], got[(tt*B+b)*K:(tt*B+b+1)*K])
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		got, want []float32
+	}{{"emissions", gotBatch, dHost}, {"transitions", dTrans, wantTrans}, {"start", dStart, wantStart}, {"end", dEnd, wantEnd}} {
+		if e := relErr(c.want, c.got); e > 1e-5 {
+			t.Errorf("%s gradient: relative difference %.2g", c.name, e)
+		}
+	}
+}

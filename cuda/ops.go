@@ -735,3 +735,64 @@ func (b *Backend) Linear(y, x, w, bias *tensor.Tensor, f tensor.Activation) erro
 }
 
 var _ tensor.FusedLinear = (*Backend)(nil)
+
+// CRFNLL implements tensor.CRFTrainer for up to 32 tags.
+func (b *Backend) CRFNLL(dEmissions, emissions *tensor.Tensor, lengths []int32, gold []int32, trans, start, end []float32, scale float64, dTrans, dStart, dEnd []float32) (float64, error) {
+	const op = "CRFNLL"
+	T, B, K, err := tensor.CheckCRFDecode(emissions, lengths, trans, start, end)
+	if err != nil {
+		return 0, err
+	}
+	if dEmissions == nil || !dEmissions.HasShape(T, B, K) {
+		return 0, fmt.Errorf("%s: dEmissions %v, want [%d %d %d]: %w", op, dEmissions, T, B, K, tensor.ErrShape)
+	}
+	if len(gold) != B*T || len(dTrans) != K*K || len(dStart) != K || len(dEnd) != K {
+		return 0, fmt.Errorf("%s: %d gold tags for [%d %d], gradients %d/%d/%d for %d tags: %w",
+			op, len(gold), B, T, len(dTrans), len(dStart), len(dEnd), K, tensor.ErrShape)
+	}
+	for i, y := range gold {
+		if y < 0 || int(y) >= K {
+			return 0, fmt.Errorf("%s: gold tag %d at %d outside [0, %d): %w", op, y, i, K, tensor.ErrIndex)
+		}
+	}
+	if K > 32 {
+		return 0, fmt.Errorf("%s: %d tags, the CUDA CRF handles at most 32: %w", op, K, tensor.ErrUnsupported)
+	}
+	var a args
+	if err := b.ptrs(op, &a, 0, emissions, dEmissions); err != nil {
+		return 0, err
+	}
+	a.i[0], a.i[1], a.i[2] = int64(T), int64(B), int64(K)
+	a.f[0] = float32(scale)
+	in := make([]uint32, 0, B+B*T+K*K+2*K)
+	for _, l := range lengths {
+		in = append(in, uint32(l))
+	}
+	for _, y := range gold {
+		in = append(in, uint32(y))
+	}
+	for _, s := range [][]float32{trans, start, end} {
+		for _, v := range s {
+			in = append(in, math.Float32bits(v))
+		}
+	}
+	out := make([]float64, B+K*K+2*K)
+	if err := b.call("bc_crf_nll", &a, hostPtr(in), hostPtr(out)); err != nil {
+		return 0, err
+	}
+	var sum float64
+	for _, v := range out[:B] {
+		sum += v
+	}
+	g := out[B:]
+	for i := range dTrans {
+		dTrans[i] += float32(g[i])
+	}
+	for i := range dStart {
+		dStart[i] += float32(g[K*K+i])
+		dEnd[i] += float32(g[K*K+K+i])
+	}
+	return scale * sum, nil
+}
+
+var _ tensor.CRFTrainer = (*Backend)(nil)

@@ -448,23 +448,43 @@ func (c *CRF) check(emissions []float32, lens []int, gold []int32, needGold bool
 	if len(gold) != bsz*t {
 		return 0, fmt.Errorf("%w: %d gold tags, want B·T = %d", ErrCRFInput, len(gold), bsz*t)
 	}
+	return t, c.checkGoldPaths(lens, gold, t)
+}
+
+// CheckGold validates lengths (each in [1, t]) and gold paths (batch-major, t positions per
+// sequence) as NLL does, for callers that compute the NLL elsewhere (tensor.CRFTrainer).
+func (c *CRF) CheckGold(lens []int, gold []int32, t int) error {
+	for b, n := range lens {
+		if n < 1 || n > t {
+			return fmt.Errorf("%w: lens[%d] = %d, want 1..T = %d", ErrCRFInput, b, n, t)
+		}
+	}
+	if len(gold) != len(lens)*t {
+		return fmt.Errorf("%w: %d gold tags, want B·T = %d", ErrCRFInput, len(gold), len(lens)*t)
+	}
+	return c.checkGoldPaths(lens, gold, t)
+}
+
+// checkGoldPaths checks that every gold tag is in range and every path allowed.
+func (c *CRF) checkGoldPaths(lens []int, gold []int32, t int) error {
+	k := c.K
 	for b, n := range lens {
 		y := gold[b*t : b*t+n]
 		for s, tag := range y {
 			if tag < 0 || int(tag) >= k {
-				return 0, fmt.Errorf("%w: gold[%d][%d] = %d, want a tag in [0, %d)", ErrCRFInput, b, s, tag, k)
+				return fmt.Errorf("%w: gold[%d][%d] = %d, want a tag in [0, %d)", ErrCRFInput, b, s, tag, k)
 			}
 		}
 		if !c.startAllowed(int(y[0])) {
-			return 0, fmt.Errorf("%w: sequence %d starts with tag %d", ErrCRFGoldForbidden, b, y[0])
+			return fmt.Errorf("%w: sequence %d starts with tag %d", ErrCRFGoldForbidden, b, y[0])
 		}
 		for s := 1; s < n; s++ {
 			if !c.transAllowed(int(y[s-1])*k + int(y[s])) {
-				return 0, fmt.Errorf("%w: sequence %d, position %d: tag %d after tag %d", ErrCRFGoldForbidden, b, s, y[s], y[s-1])
+				return fmt.Errorf("%w: sequence %d, position %d: tag %d after tag %d", ErrCRFGoldForbidden, b, s, y[s], y[s-1])
 			}
 		}
 	}
-	return t, nil
+	return nil
 }
 
 func (c *CRF) checkGrads(g Grads, nEmissions int) error {

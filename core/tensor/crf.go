@@ -43,3 +43,16 @@ func CheckCRFDecode(emissions *Tensor, lengths []int32, trans, start, end []floa
 	}
 	return t, b, k, nil
 }
+
+// CRFTrainer is an optional extension of Backend: the CRF negative log-likelihood of gold
+// paths and its gradient computed on the device, so that training moves neither the
+// emissions nor their gradient through the host.
+type CRFTrainer interface {
+	// CRFNLL returns scale·Σ_b NLL_b for emissions [T, B, K] (time-major) and gold tags
+	// [B·T] (batch-major; positions past lengths[b] ignored), accumulates scale·∂/∂e into
+	// dEmissions [T, B, K] and scale·∂/∂(trans, start, end) into the host slices dTrans,
+	// dStart and dEnd. Scores are as for CRFDecode; the gold paths must be valid (in range
+	// and allowed), which the caller checks. Errors wrap ErrUnsupported for sizes the
+	// backend does not handle.
+	CRFNLL(dEmissions, emissions *Tensor, lengths []int32, gold []int32, trans, start, end []float32, scale float64, dTrans, dStart, dEnd []float32) (float64, error)
+}

@@ -366,12 +366,17 @@ func (c *forwardCtx) download(be tensor.Backend, b *Batch, k int) error {
 
 // backward propagates the emission gradient dem ([B, T, K] host) through the network.
 func (m *Model) backward(b *Batch, ctx *forwardCtx, dem []float32) error {
-	be, cfg := m.be, m.Cfg
-	dEm, err := be.FromSlice(batchToTime(dem, b.T, b.B, cfg.Tags), b.T, b.B, cfg.Tags)
+	dEm, err := m.be.FromSlice(batchToTime(dem, b.T, b.B, m.Cfg.Tags), b.T, b.B, m.Cfg.Tags)
 	if err != nil {
 		return err
 	}
-	defer be.Free(dEm)
+	defer m.be.Free(dEm)
+	return m.backwardFrom(b, ctx, dEm)
+}
+
+// backwardFrom propagates the emission gradient dEm ([T, B, K] on the backend).
+func (m *Model) backwardFrom(b *Batch, ctx *forwardCtx, dEm *tensor.Tensor) error {
+	be, cfg := m.be, m.Cfg
 	tmp := newScratch(be)
 	defer tmp.free()
 	dzd, err := tmp.new(b.T, b.B, 2*cfg.Hidden)
@@ -453,13 +458,41 @@ func (m *Model) Loss(b *Batch) (float64, error) {
 	if b.Tags == nil {
 		return 0, errors.New("tagger: batch has no gold tags")
 	}
-	ctx, err := m.forward(b, true)
+	trainer, onDevice := m.be.(tensor.CRFTrainer)
+	ctx, err := m.forward(b, !onDevice)
 	if err != nil {
 		return 0, err
 	}
 	defer ctx.free(m.be)
-	dem := make([]float32, len(ctx.emissions))
 	m.CRF.ZeroGrad()
+	if onDevice {
+		// The backend computes the NLL and its gradient where the emissions are.
+		if err := m.CRF.CheckGold(b.lens(), b.Tags, b.T); err != nil {
+			return 0, err
+		}
+		dEm, err := m.be.New(b.T, b.B, m.Cfg.Tags)
+		if err != nil {
+			return 0, err
+		}
+		defer m.be.Free(dEm)
+		trans, start, end := m.CRF.Scores()
+		loss, err := trainer.CRFNLL(dEm, ctx.out.Y, b.Lengths, b.Tags, trans, start, end, 1/float64(b.B),
+			m.CRF.TransGrad, m.CRF.StartGrad, m.CRF.EndGrad)
+		if err == nil {
+			if err := m.crf.PushGrads(); err != nil {
+				return 0, err
+			}
+			return loss, m.backwardFrom(b, ctx, dEm)
+		}
+		if !errors.Is(err, tensor.ErrUnsupported) {
+			return 0, err
+		}
+		m.CRF.ZeroGrad()
+		if err := ctx.download(m.be, b, m.Cfg.Tags); err != nil {
+			return 0, err
+		}
+	}
+	dem := make([]float32, len(ctx.emissions))
 	loss, err := m.CRF.NLLBackward(ctx.emissions, b.lens(), b.Tags, dem)
 	if err != nil {
 		return 0, err
