@@ -134,41 +134,71 @@ func (r *jobRunner) process(ctx context.Context, j *job) error {
 		return diskError("seeking job results", err)
 	}
 	br := bufio.NewReaderSize(in, 1<<16)
-	inOff, resOff := j.inOff, j.resOff
-	var buf bytes.Buffer
+
+	// The chunk's results are written, synced and committed by a second goroutine while the
+	// next chunk is tagged, so the model does not wait for the disk. Commits stay in input
+	// order: one writer, and at most one chunk queued for it.
+	type pending struct {
+		lines                  []byte
+		docs, failed, consumed int64
+		eof                    bool
+	}
+	commits := make(chan pending, 1)
+	written := make(chan error, 1)
+	go func() {
+		inOff, resOff := j.inOff, j.resOff
+		err := func() error {
+			for p := range commits {
+				if _, err := out.Write(p.lines); err != nil {
+					return diskError("writing job results", err)
+				}
+				if err := out.Sync(); err != nil {
+					return diskError("syncing job results", err)
+				}
+				inOff += p.consumed
+				resOff += int64(len(p.lines))
+				ok, err := r.st.commit(ctx, j.ID, p.docs, p.failed, inOff, resOff, p.eof)
+				if err != nil || !ok {
+					return err // !ok: canceled meanwhile
+				}
+				r.metrics.jobDocuments.WithLabelValues("ok").Add(float64(p.docs - p.failed))
+				r.metrics.jobDocuments.WithLabelValues("error").Add(float64(p.failed))
+			}
+			return nil
+		}()
+		written <- err
+	}()
+	finish := func(err error) error {
+		close(commits)
+		if werr := <-written; werr != nil {
+			return werr // the first error in input order
+		}
+		return err
+	}
+	inOff := j.inOff
 	for {
 		docs, consumed, eof, err := readChunk(br, r.chunk)
 		if err != nil {
-			return fmt.Errorf("reading job input at byte %d: %w", inOff, err)
-		}
-		res, err := r.b.tag(ctx, docTexts(docs))
-		if err != nil {
-			return fmt.Errorf("tagging: %w", err)
-		}
-		buf.Reset()
-		failed, err := encodeResults(&buf, j.Kind, deid.Mode(j.Mode), j.Seed, docs, res)
-		if err != nil {
-			return err
-		}
-		if _, err := out.Write(buf.Bytes()); err != nil {
-			return diskError("writing job results", err)
-		}
-		if err := out.Sync(); err != nil {
-			return diskError("syncing job results", err)
+			return finish(fmt.Errorf("reading job input at byte %d: %w", inOff, err))
 		}
 		inOff += consumed
-		resOff += int64(buf.Len())
-		ok, err := r.st.commit(ctx, j.ID, int64(len(docs)), failed, inOff, resOff, eof)
+		res, err := r.b.tag(ctx, docTexts(docs))
 		if err != nil {
-			return err
+			return finish(fmt.Errorf("tagging: %w", err))
 		}
-		if !ok {
-			return nil // canceled meanwhile
+		var buf bytes.Buffer
+		failed, err := encodeResults(&buf, j.Kind, deid.Mode(j.Mode), j.Seed, docs, res)
+		if err != nil {
+			return finish(err)
 		}
-		r.metrics.jobDocuments.WithLabelValues("ok").Add(float64(int64(len(docs)) - failed))
-		r.metrics.jobDocuments.WithLabelValues("error").Add(float64(failed))
+		select {
+		case commits <- pending{lines: buf.Bytes(), docs: int64(len(docs)), failed: failed, consumed: consumed, eof: eof}:
+		case werr := <-written: // the writer stopped: an error, or the job was canceled
+			written <- werr
+			return finish(nil)
+		}
 		if eof {
-			return nil
+			return finish(nil)
 		}
 	}
 }
