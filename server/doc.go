@@ -17,7 +17,8 @@
 //
 // The job runner takes active jobs oldest first, a chunk (JobChunk documents) at a time: it
 // tags the chunk through the batcher, appends the result lines to results.jsonl, fsyncs, and
-// then records the new input and result byte offsets in one SQLite update. After a crash the
+// then records the new input and result byte offsets in one SQLite update (a second goroutine
+// does the writing and committing, in order, while the next chunk is tagged). After a crash the
 // job resumes at its committed offsets (the results file is truncated back to its committed
 // length first), so every input document gets exactly one result line. A write that fails
 // (disk full, read-only file system, permissions) fails the job with a message saying so.

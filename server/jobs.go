@@ -29,9 +29,9 @@ import (
 
 // jobRunner works through queued jobs one at a time, oldest first, a chunk at a time: it tags
 // a chunk through the batcher, appends its results, syncs the file, then records the new
-// input and result offsets in one SQLite update. On restart a job resumes at its committed
-// offsets (the results file is truncated back to its committed length first), so every input
-// gets exactly one result line.
+// input and result offsets in one SQLite update (writing and committing overlap the tagging
+// of the next chunk). On restart a job resumes at its committed offsets (the results file is
+// truncated back to its committed length first), so every input gets exactly one result line.
 type jobRunner struct {
 	st      *store
 	b       *batcher
