@@ -183,6 +183,10 @@ func TestNATSWorkers(t *testing.T) {
 	if n, _ := s.store.outstanding(ctx, j.ID); n != 0 {
 		t.Errorf("%d chunks left in the store", n)
 	}
+	if m := do(s, "GET", "/metrics", "").Body.String(); !strings.Contains(m, "bingli_job_chunks_outstanding 0") ||
+		!strings.Contains(m, `bingli_dist_results_total{outcome="stored"}`) {
+		t.Errorf("NATS metrics missing")
+	}
 }
 
 // TestNATSInProcess runs a deid job and a canceled job on in-process workers (fast enough for

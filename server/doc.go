@@ -49,7 +49,8 @@
 // dropped by the server (metric bingli_dist_results_total{outcome="duplicate"}). Nothing is
 // lost: an unacked chunk is redelivered, an unacked result is redelivered, and a chunk
 // recorded but not yet published when the server died is published again at start-up.
-// /v1/ner and /v1/deid are still tagged by the server's own model.
+// /v1/ner and /v1/deid are still tagged by the server's own model. /metrics adds
+// bingli_job_chunks_outstanding (published, not yet committed) and bingli_dist_results_total.
 //
 // Request text is never logged: the access log records method, route, status, size, latency
 // and a short token fingerprint only, and client-error messages are not logged at all (a

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bingli/bingli/core/pipeline"
 )
@@ -163,6 +164,18 @@ func New(cfg Config) (*Server, error) {
 				return nil, err
 			}
 			s.runner = d
+			s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "bingli_job_chunks_outstanding",
+				Help: "Job chunks published to NATS workers whose results are not committed yet.",
+			}, func() float64 {
+				qctx, qcancel := context.WithTimeout(context.Background(), time.Second)
+				defer qcancel()
+				var n int
+				if err := st.db.QueryRowContext(qctx, `SELECT COUNT(*) FROM chunks`).Scan(&n); err != nil {
+					return -1
+				}
+				return float64(n)
+			}))
 		} else {
 			s.runner = newJobRunner(st, s.batcher, cfg.JobChunk, cfg.Model.Name, s.metrics, cfg.Log)
 		}
