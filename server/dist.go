@@ -294,8 +294,8 @@ func (d *distRunner) publishChunk(ctx context.Context, j *job, h chunkHeader, ra
 // still empty; it returns the lines as stored.
 func readRawChunk(br *bufio.Reader, n int, maxBytes int64) (raw []byte, docs int64, eof bool, err error) {
 	for docs < int64(n) {
-		if docs > 0 {
-			if next, perr := peekLine(br); perr == nil && int64(len(raw)+next) > maxBytes {
+		if docs > 0 { // a line too long to peek at is too long to join a non-empty chunk
+			if next, perr := peekLine(br); perr != nil || int64(len(raw)+next) > maxBytes {
 				break
 			}
 		}
@@ -317,7 +317,7 @@ func readRawChunk(br *bufio.Reader, n int, maxBytes int64) (raw []byte, docs int
 }
 
 // peekLine returns the length of the next line (with its newline) without consuming it, if
-// it fits the reader's buffer; otherwise an error (the caller then does not split on size).
+// it fits the reader's buffer; otherwise (or at the end of the input) an error.
 func peekLine(br *bufio.Reader) (int, error) {
 	for size := 4 << 10; ; size *= 2 {
 		size = min(size, br.Size())

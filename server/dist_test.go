@@ -398,3 +398,26 @@ func TestNATSServerCrash(t *testing.T) {
 		startW()
 	})
 }
+
+// TestReadRawChunk cuts stored input lines into chunks by count and size; a line longer than
+// the size bound (or the reader's buffer) travels alone.
+func TestReadRawChunk(t *testing.T) {
+	long := strings.Repeat("x", 100<<10) // longer than the 64 KiB reader buffer
+	lines := []string{"a\n", "bb\n", "ccc\n", long + "\n", "d\n", long + "\n", long + "\n", "e\n"}
+	br := bufio.NewReaderSize(strings.NewReader(strings.Join(lines, "")), 64<<10)
+	var got []string
+	for {
+		raw, docs, eof, err := readRawChunk(br, 3, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d:%d", docs, len(raw)))
+		if eof {
+			break
+		}
+	}
+	want := []string{"2:5", "1:4", "1:102401", "1:2", "1:102401", "1:102401", "1:2"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("chunks %v, want %v", got, want)
+	}
+}
