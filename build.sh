@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build.sh — builds bingli's artefacts.
 #
-#   ./build.sh            build the bingli CLI into bin/bingli (same as ./build.sh bingli)
+#   ./build.sh            build the bingli CLI into bin/bingli and the browser page web/ (bingli + web)
 #   ./build.sh bingli     build the CLI
 #   ./build.sh wasm       build the browser module into web/bingli.wasm (GOOS=js GOARCH=wasm)
 #   ./build.sh web        build the module and assemble web/ (models, build manifest) ready to serve
@@ -111,7 +111,11 @@ check_wasm() {
 	echo "core, lexicon and weights build for GOOS=js GOARCH=wasm"
 }
 
-case "${1:-bingli}" in
+case "${1:-default}" in
+default)
+	build_bingli
+	build_web
+	;;
 bingli) build_bingli ;;
 wasm) build_wasm ;;
 web) build_web ;;
