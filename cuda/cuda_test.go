@@ -406,3 +406,68 @@ func TestCRFNLL(t *testing.T) {
 		}
 	}
 }
+
+// TestTF32Products checks the TF32 path (Options.TF32) against the fp32 CPU: TF32 keeps 10
+// mantissa bits in the products, so the norm-wise relative error of a K = 512 product is a
+// few 1e-4; the bound is 2e-3, for a plain product and for the fused linear layer.
+func TestTF32Products(t *testing.T) {
+	openOrSkip(t)
+	g, err := cuda.Open(cuda.Options{TF32: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	c := cpu.New(1)
+	r := rand.New(rand.NewPCG(5, 5))
+	const M, N, K = 96, 80, 512
+	randn := func(n int, scale float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(scale * r.NormFloat64())
+		}
+		return v
+	}
+	a, b, w, bias := randn(M*K, 1), randn(K*N, 1), randn(N*N, 0.05), randn(N, 1)
+	run := func(be tensor.Backend) (prod, lin []float32) {
+		up := func(v []float32, shape ...int) *tensor.Tensor {
+			x, err := be.FromSlice(v, shape...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return x
+		}
+		ct, err := be.New(M, N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := be.MatMul(false, false, 1, up(a, M, K), up(b, K, N), 0, ct); err != nil {
+			t.Fatal(err)
+		}
+		yt, err := be.New(M, N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tensor.Linear(be, yt, ct, up(w, N, N), up(bias, N), tensor.GELU); err != nil {
+			t.Fatal(err)
+		}
+		if prod, err = be.ToSlice(ct); err != nil {
+			t.Fatal(err)
+		}
+		if lin, err = be.ToSlice(yt); err != nil {
+			t.Fatal(err)
+		}
+		return prod, lin
+	}
+	wantP, wantL := run(c)
+	gotP, gotL := run(g)
+	for _, x := range []struct {
+		name      string
+		got, want []float32
+	}{{"product", gotP, wantP}, {"fused linear", gotL, wantL}} {
+		e := relErr(x.want, x.got)
+		t.Logf("TF32 %s: relative difference %.3g", x.name, e)
+		if e > 2e-3 || math.IsNaN(e) {
+			t.Errorf("TF32 %s: relative difference %.3g, want ≤ 2e-3", x.name, e)
+		}
+	}
+}
