@@ -52,7 +52,7 @@ python3 bench/pytorch/bert_bench.py --weights "$tmp/bert.safetensors" --parity "
 fi
 if [ "${SKIP_SERVE:-0}" != 1 ]; then
 	echo "== bulk job of the Yidu-S4K training texts through the API (yidu-lite), CUDA then CPU"
-	for d in cuda cpu; do
+	for d in ${SERVE_DEVICES:-cuda cpu}; do
 		$bin/bingli bench serve --device $d --threads 16 --data "$data" --model weights/yidu-lite --concurrency 16 --duration 5s --warmup 1s --reps 3 2>&1 | tee "$out/serve-$d.log" | tail -12
 	done
 fi

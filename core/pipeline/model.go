@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/bingli/bingli/core/corpus"
 	"github.com/bingli/bingli/core/model/tagger"
@@ -34,8 +35,17 @@ func NewModelTagger(be tensor.Backend, b *weights.Bundle) (*ModelTagger, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &ModelTagger{model: m, enc: enc, schema: b.Config.Schema, batch: 32}, nil
+	batch := 32
+	if strings.HasPrefix(be.Name(), "cuda") {
+		// A GPU is mostly idle at 32 sentences per batch (decoding throughput nearly doubles
+		// from 64 to 256 on an H100, docs/BENCHMARKS.md); a CPU gains nothing past 32.
+		batch = 256
+	}
+	return &ModelTagger{model: m, enc: enc, schema: b.Config.Schema, batch: batch}, nil
 }
+
+// SetBatchSize sets how many sentences are decoded together (at least 1).
+func (t *ModelTagger) SetBatchSize(n int) { t.batch = max(n, 1) }
 
 // Schema implements Tagger.
 func (t *ModelTagger) Schema() string { return t.schema }
