@@ -67,6 +67,12 @@ class Tagger(torch.nn.Module):
         self.register_buffer("start_ok", start_ok)
 
     def load_bingli(self, tensors):
+        # int8 bundles store W as NAME.q (int8) and NAME.scale (one float per row):
+        # dequantise them the way bingli's loader does, W = scale[:, None] * q.
+        for name in [n for n in tensors if n.endswith(".q")]:
+            base = name[:-2]
+            q, scale = tensors.pop(name), tensors.pop(base + ".scale")
+            tensors[base] = q.float() * scale.float().reshape(-1, *([1] * (q.dim() - 1)))
         sd = {}
         for name, t in tensors.items():
             if name.startswith("crf."):
