@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bingli/bingli/core/deid"
+	"github.com/bingli/bingli/core/tensor/cpu"
 )
 
 // pins is set at build time: "name=sha256,name=sha256" (config.json hashes).
@@ -226,7 +227,7 @@ func main() {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		out := map[string]any{"categories": cats, "maxChars": DefaultMaxChars, "pins": names, "tags": deid.Tags}
+		out := map[string]any{"categories": cats, "maxChars": DefaultMaxChars, "pins": names, "tags": deid.Tags, "kernel": cpu.KernelName()}
 		if engine != nil {
 			out["model"], out["schema"], out["types"] = engine.Name, engine.Schema, engine.Types
 		}

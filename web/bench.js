@@ -13,6 +13,8 @@ const WARMUP = 3;
 const BATCHES = (params.get('batches') || '').split(',').filter(Boolean).map(Number);
 // Other builds of the module to compare, one worker each (?compare=bingli-before.wasm,other.wasm).
 const COMPARE = (params.get('compare') || '').split(',').filter(Boolean);
+// ?gokernel=1 adds this build in one worker with the pure-Go GEMM kernel instead of gemm.wasm.
+const GOKERNEL = params.get('gokernel') === '1';
 
 // A deterministic record generator: PHI header, clinical sentences, PHI footer, cut to n
 // code points at a sentence end where possible.
@@ -51,10 +53,12 @@ async function main() {
   const ortw = new BingliPool(1);
   const extra = BATCHES.map((b) => [`b=${b}`, new BingliPool(1, b)]);
   for (const url of COMPARE) extra.push([url, new BingliPool(1, undefined, url)]);
+  if (GOKERNEL) extra.push(['Go kernel', new BingliPool(1, undefined, undefined, false)]);
   await Promise.all([pool.start(MODEL), single.start(MODEL), ortw.start(MODEL), ...extra.map(([, p]) => p.start(MODEL))]);
   const ortInfo = await ortw.send(0, 'ortInit', [{ model: MODEL }]);
   log(`model ${MODEL}; pool of ${pool.size} workers (hardwareConcurrency ${navigator.hardwareConcurrency}); onnxruntime-web ${ortInfo.ort}, 1 thread; ${RUNS} runs + ${WARMUP} warm-up per size; start-up ${Math.round(performance.now() - t0)} ms`);
   log(navigator.userAgent);
+  log(`GEMM kernel: ${single.info.kernel || 'go'} (bingli 1 worker)${extra.map(([n, p]) => `, ${p.info.kernel || 'go'} (${n})`).join('')}`);
   const deidOpts = { mode: 'tag', seed: 1 };
   const engines = {
     'bingli pool': (t) => pool.analyze(t, deidOpts),
@@ -62,7 +66,7 @@ async function main() {
     'onnxruntime-web': (t) => ortw.send(0, 'ortAnalyze', [t, deidOpts]),
   };
   for (const [b, p] of extra) engines[`bingli 1 w, ${b}`] = (t) => p.send(0, 'analyze', [t, deidOpts]);
-  const result = { model: MODEL, runs: RUNS, pool: pool.size, ort: ortInfo.ort, userAgent: navigator.userAgent, sizes: [] };
+  const result = { model: MODEL, runs: RUNS, pool: pool.size, kernel: single.info.kernel, ort: ortInfo.ort, userAgent: navigator.userAgent, sizes: [] };
   for (const n of SIZES) {
     const text = makeRecord(n, n);
     const times = {}, tagTimes = {}, answers = {};

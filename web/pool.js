@@ -12,9 +12,11 @@ class BingliPool {
   // size: workers (default: hardware threads, at most 4); batch: sentences each worker
   // decodes together (default: the module's).
   // wasmURL: the module (default bingli.wasm; bench.html compares builds).
-  constructor(size, batch, wasmURL) {
+  // simd: false runs the pure-Go GEMM kernel instead of gemm.wasm (bench.html compares them).
+  constructor(size, batch, wasmURL, simd) {
     this.batch = batch;
     this.wasmURL = wasmURL || 'bingli.wasm';
+    this.simd = simd !== false;
     const hc = (self.navigator && navigator.hardwareConcurrency) || 2;
     this.size = Math.max(1, Math.min(size || hc, 4));
     this.workers = [];
@@ -24,9 +26,10 @@ class BingliPool {
   }
 
   async start(model) {
-    const [module, files] = await Promise.all([
+    const [module, files, simd] = await Promise.all([
       WebAssembly.compileStreaming ? WebAssembly.compileStreaming(fetch(this.wasmURL)) : fetch(this.wasmURL).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b)),
       this.fetchModel(model),
+      this.simd ? BingliPool.compileSIMD() : null,
     ]);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker('worker.js');
@@ -35,10 +38,22 @@ class BingliPool {
       this.workers.push(w);
       this.busy.push(0);
     }
-    const infos = await Promise.all(this.workers.map((_, i) => this.send(i, 'init', [{ module, model, files, batch: this.batch }])));
+    const infos = await Promise.all(this.workers.map((_, i) => this.send(i, 'init', [{ module, model, files, batch: this.batch, simd }])));
     this.info = infos[0];
     this.model = model;
     return this.info;
+  }
+
+  // compileSIMD compiles gemm.wasm, the WebAssembly SIMD GEMM kernel, once for all workers;
+  // null where it is missing or the browser has no wasm SIMD (bingli then multiplies in Go).
+  static compileSIMD() {
+    if (!BingliPool.simdModule) {
+      BingliPool.simdModule = fetch('gemm.wasm')
+        .then((r) => (r.ok ? r.arrayBuffer() : null))
+        .then((b) => (b ? WebAssembly.compile(b) : null))
+        .catch((e) => { console.warn('gemm.wasm unavailable, using the Go kernel:', e); return null; });
+    }
+    return BingliPool.simdModule;
   }
 
   async fetchModel(model) {

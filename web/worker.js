@@ -14,12 +14,27 @@ function call(op, ...args) {
   return out;
 }
 
-async function init({ module, model, files, batch }) {
+// simd: the compiled gemm.wasm (or null): it imports this instance's memory and its panels, panelsA,
+// sigmoid and tanh functions become globalThis.bingliSgemm, bingliSgemmA, bingliSigmoid and bingliTanh,
+// which the Go side calls for its matrix products and recurrent gates
+// (core/tensor/cpu/gemm_js.go); without them Go computes with its own code.
+async function init({ module, model, files, batch, simd }) {
   const go = new Go();
   const ready = new Promise((resolve) => { self.bingliReady = resolve; });
   const inst = await WebAssembly.instantiate(module, go.importObject);
   go.run(inst); // returns when the Go program exits, which it never does
   await ready;
+  if (simd) {
+    try {
+      const kernel = await WebAssembly.instantiate(simd, { env: { memory: inst.exports.mem } });
+      self.bingliSgemm = kernel.exports.panels;
+      self.bingliSgemmA = kernel.exports.panelsA;
+      self.bingliSigmoid = kernel.exports.sigmoid;
+      self.bingliTanh = kernel.exports.tanh;
+    } catch (e) {
+      console.warn('gemm.wasm not instantiated, using the Go kernel:', e);
+    }
+  }
   info = call('load', model, files, JSON.stringify(batch ? { batch } : {}));
   return { ...call('info'), loadMs: info.ms };
 }

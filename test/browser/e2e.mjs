@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from './server.mjs';
 import { launch } from './chromium.mjs';
 import { record, EXPECTED_ENTITIES } from './fixture.mjs';
+import { checkSIMD } from './simd.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../web');
@@ -144,7 +145,7 @@ try {
   step('Chinese and English UI');
 
   // The wasm API refuses bad input with clear errors and never panics.
-  const errs = await page.evaluate(async () => {
+  const errs = await page.evaluate(async (rec) => {
     const out = {};
     const pool = new self.BingliPool(1);
     await pool.start('ccks2017-lite');
@@ -154,15 +155,29 @@ try {
     try { await pool.send(0, 'tag', [new Uint8Array([0xe5, 0x8c, 0xbb, 0xff])]); out.utf8 = 'no error'; } catch (e) { out.utf8 = e.message; }
     try { await pool.send(0, 'deid', ['头痛', { mode: 'blur' }]); out.mode = 'no error'; } catch (e) { out.mode = e.message; }
     out.after = (await pool.send(0, 'tag', ['头痛三天'])).entities.length >= 0;
+    // The WebAssembly SIMD kernels (gemm.wasm) are in use and give what the pure-Go kernels
+    // give, confidences included.
+    out.kernel = pool.info.kernel;
+    const goPool = new self.BingliPool(1, undefined, undefined, false);
+    await goPool.start('ccks2017-lite');
+    out.goKernel = goPool.info.kernel;
+    const [a, b] = await Promise.all([pool.send(0, 'tag', [rec]), goPool.send(0, 'tag', [rec])]);
+    out.entities = a.entities.length;
+    out.sameAsGo = JSON.stringify(a.entities) === JSON.stringify(b.entities);
+    goPool.terminate();
     pool.terminate();
     return out;
-  });
+  }, text);
   assert.match(errs.empty, /empty/);
   assert.match(errs.huge, /too long/);
   assert.match(errs.utf8, /not valid UTF-8 .*offset 3/);
   assert.match(errs.mode, /unknown mode/);
   assert.equal(errs.after, true, 'the module still works after bad input');
   step('bad input: clear errors, no panic');
+  assert.equal(errs.kernel, 'wasm-simd', 'the workers use gemm.wasm');
+  assert.equal(errs.goKernel, 'go');
+  assert.ok(errs.entities > 0 && errs.sameAsGo, 'the SIMD kernels tag exactly as the Go kernels');
+  step(`WebAssembly SIMD kernels in use, identical to the Go kernels (${errs.entities} entities, confidences included; gemm.wasm: ${await checkSIMD(path.join(root, 'gemm.wasm'))} kernel cases bit-identical)`);
 
   // The other shipped model (Yidu-S4K schema).
   const YIDU = ['解剖部位', '疾病和诊断', '药物', '实验室检验', '手术', '影像检查'];

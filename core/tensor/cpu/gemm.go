@@ -103,6 +103,9 @@ func sgemmSerial(kern kernelFunc, transA, transB bool, m, n, k int, alpha float3
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			packB(bufs.b[:], transB, b, ldb, pc, jc, kb, nb)
+			if !transA && alpha == 1 && panelsAHook != nil && panelsAHook(m, kb, 0, nb, a[pc:], lda, bufs.b[:], c[jc:], ldc, &tile) {
+				continue
+			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				packA(bufs.a[:], transA, a, lda, ic, pc, mb, kb, alpha)
@@ -112,9 +115,21 @@ func sgemmSerial(kern kernelFunc, transA, transB bool, m, n, k int, alpha float3
 	}
 }
 
+// panelsHook, when set, computes a whole multiplyPanels call in one go and reports whether
+// it did (false: the micro-kernel runs instead). The browser build sets it to the
+// WebAssembly SIMD kernel (gemm_js.go); it is nil everywhere else.
+var panelsHook func(mb, kb, j0, j1 int, pa, pb, c []float32, ldc int, tile *[mr * nr]float32) bool
+
+// panelsAHook, when set, is panelsHook reading A unpacked (row-major, row stride lda, all m
+// rows, α = 1, so packA would only copy it): the browser build skips packA that way.
+var panelsAHook func(m, kb, j0, j1 int, a []float32, lda int, pb, c []float32, ldc int, tile *[mr * nr]float32) bool
+
 // multiplyPanels adds the product of packed A (mb rows, kb deep) and the packed B panels of
 // columns [j0, j1) into C, whose first row and column are those of the packed blocks.
 func multiplyPanels(kern kernelFunc, mb, kb, j0, j1 int, pa, pb, c []float32, ldc int, tile *[mr * nr]float32) {
+	if panelsHook != nil && panelsHook(mb, kb, j0, j1, pa, pb, c, ldc, tile) {
+		return
+	}
 	for jr := j0; jr < j1; jr += nr {
 		w := min(nr, j1-jr)
 		bp := pb[jr*kb : (jr+nr)*kb]

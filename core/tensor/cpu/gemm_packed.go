@@ -79,6 +79,9 @@ func sgemmPackedCols(kern kernelFunc, m, p0, p1 int, alpha float32, a []float32,
 	for pc := 0; pc < pb.k; pc += kc {
 		kb := min(kc, pb.k-pc)
 		block := pb.data[pc*width : pc*width+kb*width]
+		if alpha == 1 && panelsAHook != nil && panelsAHook(m, kb, j0, j1, a[pc:], lda, block, c, ldc, &tile) {
+			continue
+		}
 		for ic := 0; ic < m; ic += mc {
 			mb := min(mc, m-ic)
 			packA(bufs.a[:], false, a, lda, ic, pc, mb, kb, alpha)

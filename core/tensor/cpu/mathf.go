@@ -76,8 +76,19 @@ func tanhf(x float32) float32 {
 // sigmoid returns 1/(1 + e^−x) in float32.
 func sigmoid(x float32) float32 { return 1 / (1 + expf(-x)) }
 
+// sigmoidHook and tanhHook, when set, compute a leading part of sigmoidSlice's and
+// tanhSlice's work with the same operations and return how many elements they did; the
+// browser build sets them to WebAssembly SIMD kernels (gemm_js.go), nil everywhere else.
+var (
+	sigmoidHook func(x []float32) int
+	tanhHook    func(dst, src []float32) int
+)
+
 // sigmoidSlice sets x[i] = σ(x[i]) through the vectorised exp.
 func sigmoidSlice(x []float32) {
+	if sigmoidHook != nil {
+		x = x[sigmoidHook(x):]
+	}
 	for i := range x {
 		x[i] = -x[i]
 	}
@@ -92,6 +103,10 @@ func sigmoidSlice(x []float32) {
 // tanhf's, which the recurrent gates, its users, do not notice.
 func tanhSlice(dst, src []float32) {
 	dst = dst[:len(src)]
+	if tanhHook != nil {
+		done := tanhHook(dst, src)
+		dst, src = dst[done:], src[done:]
+	}
 	for i, v := range src {
 		dst[i] = -2 * v
 	}
