@@ -15,7 +15,8 @@ function call(op, ...args) {
 }
 
 // simd: the compiled gemm.wasm (or null): it imports this instance's memory and its panels, panelsA,
-// sigmoid and tanh functions become globalThis.bingliSgemm, bingliSgemmA, bingliSigmoid and bingliTanh,
+// sigmoid, tanh and gruRow functions become globalThis.bingliSgemm, bingliSgemmA, bingliSigmoid,
+// bingliTanh and bingliGRURow,
 // which the Go side calls for its matrix products and recurrent gates
 // (core/tensor/cpu/gemm_js.go); without them Go computes with its own code.
 async function init({ module, model, files, batch, simd }) {
@@ -31,6 +32,7 @@ async function init({ module, model, files, batch, simd }) {
       self.bingliSgemmA = kernel.exports.panelsA;
       self.bingliSigmoid = kernel.exports.sigmoid;
       self.bingliTanh = kernel.exports.tanh;
+      self.bingliGRURow = kernel.exports.gruRow;
     } catch (e) {
       console.warn('gemm.wasm not instantiated, using the Go kernel:', e);
     }

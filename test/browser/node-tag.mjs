@@ -20,6 +20,7 @@ async function start(simd) {
   delete globalThis.bingliSgemmA;
   delete globalThis.bingliSigmoid;
   delete globalThis.bingliTanh;
+  delete globalThis.bingliGRURow;
   const go = new Go();
   const ready = new Promise((resolve) => { globalThis.bingliReady = resolve; });
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(wasmPath), go.importObject);
@@ -31,6 +32,7 @@ async function start(simd) {
     globalThis.bingliSgemmA = k.instance.exports.panelsA;
     globalThis.bingliSigmoid = k.instance.exports.sigmoid;
     globalThis.bingliTanh = k.instance.exports.tanh;
+    globalThis.bingliGRURow = k.instance.exports.gruRow;
   }
   const api = globalThis.bingli;
   const call = (op, ...a) => { const o = JSON.parse(api[op](...a)); if (o && o.error) throw new Error(o.error); return o; };

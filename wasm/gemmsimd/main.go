@@ -44,12 +44,13 @@ func main() {
 func Module() []byte {
 	var m bytes.Buffer
 	m.Write([]byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}) // \0asm, version 1
-	// Type section: (func (param i32 × 10)), (func (param i32 i32)), (func (param i32 i32 i32)).
-	typ := []byte{0x03, 0x60, 0x0a}
+	// Type section: (func (param i32 × 10)), (func (param i32 × 2)), (func (param i32 × 3)),
+	// (func (param i32 × 5)).
+	typ := []byte{0x04, 0x60, 0x0a}
 	for range 10 {
 		typ = append(typ, i32)
 	}
-	typ = append(typ, 0x00, 0x60, 0x02, i32, i32, 0x00, 0x60, 0x03, i32, i32, i32, 0x00)
+	typ = append(typ, 0x00, 0x60, 0x02, i32, i32, 0x00, 0x60, 0x03, i32, i32, i32, 0x00, 0x60, 0x05, i32, i32, i32, i32, i32, 0x00)
 	section(&m, 1, typ)
 	// Import section: env.memory, at least one page, no maximum (Go's memory grows).
 	imp := []byte{0x01}
@@ -57,15 +58,15 @@ func Module() []byte {
 	imp = append(imp, name("memory")...)
 	imp = append(imp, 0x02, 0x00, 0x01)
 	section(&m, 2, imp)
-	section(&m, 3, []byte{0x04, 0x00, 0x00, 0x01, 0x02}) // panels, panelsA, sigmoid, tanh
-	exp := []byte{0x04}
-	for f, n := range []string{"panels", "panelsA", "sigmoid", "tanh"} {
+	section(&m, 3, []byte{0x05, 0x00, 0x00, 0x01, 0x02, 0x03}) // panels, panelsA, sigmoid, tanh, gruRow
+	exp := []byte{0x05}
+	for f, n := range []string{"panels", "panelsA", "sigmoid", "tanh", "gruRow"} {
 		exp = append(exp, name(n)...)
 		exp = append(exp, 0x00, byte(f))
 	}
 	section(&m, 7, exp)
-	code := []byte{0x04}
-	for _, body := range [][]byte{panelsBody(false), panelsBody(true), sigmoidBody(), tanhBody()} {
+	code := []byte{0x05}
+	for _, body := range [][]byte{panelsBody(false), panelsBody(true), sigmoidBody(), tanhBody(), gruRowBody()} {
 		code = append(code, uleb(uint64(len(body)))...)
 		code = append(code, body...)
 	}
@@ -437,6 +438,134 @@ func tanhBody() []byte {
 		a.simd(0xe5) // f32x4.sub
 		a.v128store(0)
 	}, []int{dst, src})
+	a.end()
+	return a.b
+}
+
+// gruRow(row, hp, h, out, H) is one batch row of one GRU time step after the hidden-to-hidden
+// product (the loop body of Backend.GRU in core/tensor/cpu/rnn.go, operation for operation;
+// H a multiple of 4): row holds the input-side pre-activations r, z, n and the scratch hn,
+// hprev (5H floats), hp the hidden-side ones (3H), h the state (H), updated in place and
+// copied to out.
+func gruRowBody() []byte {
+	var a asm
+	const row, hp, h, out, H = 0, 1, 2, 3, 4
+	const cnt, end, x, y, z, q, v, e, t1, t2, t3, k, u = 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17
+	a.op(0x02, 6, i32, 7, v128)
+	at := func(dst, base, floats int) { // dst = base + floats·H·4
+		a.get(base)
+		a.get(H)
+		a.cst(int32(4 * floats))
+		a.mul()
+		a.add()
+		a.set(dst)
+	}
+	// hprev = h
+	a.get(H)
+	a.set(cnt)
+	a.get(h)
+	a.set(x)
+	at(y, row, 4)
+	elementLoop(&a, cnt, end, x, func() {
+		a.get(y)
+		a.get(x)
+		a.v128load(0)
+		a.v128store(0)
+	}, []int{x, y})
+	// r, z = σ(r + hp_r), σ(z + hp_z)
+	a.get(H)
+	a.cst(2)
+	a.mul()
+	a.set(cnt)
+	a.get(row)
+	a.set(x)
+	a.get(hp)
+	a.set(y)
+	elementLoop(&a, cnt, end, x, func() {
+		a.get(x)
+		a.get(x)
+		a.v128load(0)
+		a.get(y)
+		a.v128load(0)
+		a.f32x4add()
+		a.simd(0xe1) // f32x4.neg
+		a.set(v)
+		expf4(&a, v, e, t1, t2, t3, k)
+		a.f32x4const(1)
+		a.f32x4const(1)
+		a.get(e)
+		a.f32x4add()
+		a.simd(0xe7)
+		a.v128store(0)
+	}, []int{x, y})
+	// hn = hp_n; n = tanh(n + r·hn)
+	a.get(H)
+	a.set(cnt)
+	a.get(row)
+	a.set(x) // r
+	at(y, hp, 2)
+	at(z, row, 2) // n
+	at(q, row, 3) // hn
+	elementLoop(&a, cnt, end, x, func() {
+		a.get(y)
+		a.v128load(0)
+		a.set(u)
+		a.get(q)
+		a.get(u)
+		a.v128store(0)
+		a.get(z)
+		a.f32x4const(-2)
+		a.get(z)
+		a.v128load(0)
+		a.get(x)
+		a.v128load(0)
+		a.get(u)
+		a.f32x4mul()
+		a.f32x4add()
+		a.f32x4mul()
+		a.set(v)
+		expf4(&a, v, e, t1, t2, t3, k)
+		a.f32x4const(2)
+		a.f32x4const(1)
+		a.get(e)
+		a.f32x4add()
+		a.simd(0xe7)
+		a.f32x4const(1)
+		a.simd(0xe5)
+		a.v128store(0)
+	}, []int{x, y, z, q})
+	// h = (1 − z)·n + z·hprev; out = h
+	a.get(H)
+	a.set(cnt)
+	a.get(h)
+	a.set(x)
+	at(y, row, 1) // z
+	at(z, row, 2) // n
+	at(q, row, 4) // hprev
+	a.get(out)
+	a.set(hp) // the out pointer (hp is not needed any more)
+	elementLoop(&a, cnt, end, x, func() {
+		a.f32x4const(1)
+		a.get(y)
+		a.v128load(0)
+		a.simd(0xe5)
+		a.get(z)
+		a.v128load(0)
+		a.f32x4mul()
+		a.get(y)
+		a.v128load(0)
+		a.get(q)
+		a.v128load(0)
+		a.f32x4mul()
+		a.f32x4add()
+		a.set(u)
+		a.get(x)
+		a.get(u)
+		a.v128store(0)
+		a.get(hp)
+		a.get(u)
+		a.v128store(0)
+	}, []int{x, y, z, q, hp})
 	a.end()
 	return a.b
 }

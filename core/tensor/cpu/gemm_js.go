@@ -17,7 +17,8 @@ import (
 // panels: up to 96 rows × 256 deep × 1,024 columns) to it through syscall/js, one crossing
 // per call, with the byte addresses of the Go slices (the Go heap does not move, and nothing
 // else runs during the call). It adds in kernelFast's order without fused multiply-adds, so
-// the results are bit-identical. Without the function (node, the tests, a browser without
+// the results are bit-identical. The same module has panelsA (A read unpacked, skipping
+// packA), the gates' sigmoid and tanh, and a whole GRU row step (gruRow), likewise exact. Without the function (node, the tests, a browser without
 // wasm SIMD) the pure-Go kernel runs.
 
 func init() {
@@ -25,6 +26,7 @@ func init() {
 	panelsAHook = panelsAJS
 	sigmoidHook = sigmoidJS
 	tanhHook = tanhJS
+	gruRowHook = gruRowJS
 }
 
 // microKernel is the portable Go micro-kernel (the fallback).
@@ -42,9 +44,9 @@ func KernelName() string {
 	return "go"
 }
 
-// simdFn, simdAFn, sigmoidFn and tanhFn are the registered kernels once found; each is looked up again
+// simdFn, simdAFn, sigmoidFn, tanhFn and gruRowFn are the registered kernels once found; each is looked up again
 // at every call until then (the worker registers them after the Go program has started).
-var simdFn, simdAFn, sigmoidFn, tanhFn js.Value
+var simdFn, simdAFn, sigmoidFn, tanhFn, gruRowFn js.Value
 
 func simdKernel() js.Value { return lookup(&simdFn, "bingliSgemm") }
 
@@ -132,6 +134,25 @@ func panelsAJS(m, kb, j0, j1 int, a []float32, lda int, pb, c []float32, ldc int
 	runtime.KeepAlive(pb)
 	runtime.KeepAlive(c)
 	runtime.KeepAlive(tile)
+	return true
+}
+
+// gruRowJS runs one batch row of a GRU step (gruRowHook) in gemm.wasm's gruRow: one crossing
+// instead of the sigmoid and tanh ones, and the gate arithmetic vectorised.
+func gruRowJS(row, hp, h, out []float32) bool {
+	H := len(h)
+	if H%4 != 0 || H < minGate || len(row) < 5*H || len(hp) < 3*H || len(out) < H {
+		return false
+	}
+	f := lookup(&gruRowFn, "bingliGRURow")
+	if !f.Truthy() {
+		return false
+	}
+	f.Invoke(addr(row), addr(hp), addr(h), addr(out), H)
+	runtime.KeepAlive(row)
+	runtime.KeepAlive(hp)
+	runtime.KeepAlive(h)
+	runtime.KeepAlive(out)
 	return true
 }
 

@@ -91,6 +91,13 @@ func gateGrain(h int) int { return max(1, 1024/max(h, 1)) }
 
 // GRU implements tensor.Recurrent. Work row layout per (t, b):
 // [r z n hn hprev], hn = W_hn h + b_hn.
+// gruRowHook, when set, computes one batch row of a GRU time step after the hidden-to-hidden
+// product (the loop body below: row holds r, z, n, hn, hprev, 5H floats; hp the hidden-side
+// pre-activations, 3H; h the state, updated; out its copy) with the same operations, and
+// reports whether it did. The browser build sets it to a WebAssembly SIMD kernel
+// (gemm_js.go); nil everywhere else.
+var gruRowHook func(row, hp, h, out []float32) bool
+
 func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 	const op = "GRU"
 	d, err := tensor.CheckRNN(op, 3, w, seq)
@@ -118,6 +125,9 @@ func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 					continue
 				}
 				hb, hpb := h[b*H:(b+1)*H], hp[b*3*H:(b+1)*3*H]
+				if gruRowHook != nil && gruRowHook(row[:5*H], hpb, hb, out) {
+					continue
+				}
 				r, z, n, hn, hprev := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H], row[4*H:5*H]
 				copy(hprev, hb)
 				rz := row[:2*H]
