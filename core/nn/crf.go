@@ -376,6 +376,9 @@ func (c *CRF) Marginals(emissions []float32, lens []int) ([]float32, error) {
 	out := make([]float32, len(emissions))
 	for b, n := range lens {
 		e := emissions[b*t*k : (b*t+n)*k]
+		if w.marginalsScaled(e, n, out[b*t*k:(b*t+n)*k]) {
+			continue
+		}
 		logZ := w.forward(e, n)
 		w.backward(e, n, logZ, false)
 		m := out[b*t*k : (b*t+n)*k]
@@ -521,6 +524,8 @@ type crfWork struct {
 	wj          []float64 // [K] e_t(j) + β_t(j)
 	pair        []float64 // [K, K] pair marginals summed over positions and sequences
 	bp          []int32   // [T, K] Viterbi back-pointers
+	ex          []float64 // [T, K] exp(e_t − max e_t) (marginalsScaled)
+	rf          []float64 // [K] exp(row max of tr − largest row max) (marginalsScaled)
 }
 
 var crfPool = sync.Pool{New: func() any { return new(crfWork) }}
@@ -716,6 +721,113 @@ func (w *crfWork) backwardExact(t, i int, logZ float64, pairs bool) {
 			acc[j] += v * f
 		}
 	}
+}
+
+// marginalsScaled computes one sequence's posterior marginals in probability space with
+// per-position normalisation, the fast path of Marginals: with E_t(j) = exp(e_t(j) − max_j e_t)
+// and the row-shifted exp(Trans) of getWork,
+//
+//	α̂_t ∝ E_t ⊙ (α̂_{t−1}·exp(Trans)),  β̂_{t−1} ∝ exp(Trans)·(E_t ⊙ β̂_t),  p_t(j) = α̂_t(j)β̂_t(j) / Σ_k α̂_t(k)β̂_t(k),
+//
+// exact because every per-position scale cancels in p_t. It needs n·K exps instead of the
+// log-space recursions' 4·n·K exps and logs. It reports false, leaving out to the caller, when
+// a normaliser underflows (emissions hundreds of nats apart meeting the constraints), and
+// Marginals then takes the log-space path.
+func (w *crfWork) marginalsScaled(e []float32, n int, out []float32) bool {
+	k := w.k
+	w.ex = grow(w.ex, n*k)
+	w.rf = grow(w.rf, k)
+	ex, a, bt, u, v := w.ex, w.alpha[:n*k], w.beta[:n*k], w.u[:k], w.wj[:k]
+	top := slices.Max(w.rowMax)
+	for i, r := range w.rowMax {
+		w.rf[i] = math.Exp(r - top)
+	}
+	for t := range n {
+		row := e[t*k : (t+1)*k]
+		m := row[0]
+		for _, x := range row[1:] {
+			m = max(m, x)
+		}
+		for j, x := range row {
+			ex[t*k+j] = math.Exp(float64(x - m))
+		}
+	}
+	normalize := func(x []float64) bool {
+		var sum float64
+		for _, y := range x {
+			sum += y
+		}
+		if !(sum > 0) || math.IsInf(sum, 0) {
+			return false
+		}
+		inv := 1 / sum
+		for i := range x {
+			x[i] *= inv
+		}
+		return true
+	}
+	sm := slices.Max(w.st)
+	for j := range k {
+		a[j] = math.Exp(w.st[j]-sm) * ex[j]
+	}
+	if !normalize(a[:k]) {
+		return false
+	}
+	for t := 1; t < n; t++ {
+		for i, p := range a[(t-1)*k : t*k] {
+			u[i] = p * w.rf[i]
+		}
+		cur := a[t*k : (t+1)*k]
+		for j := range k {
+			var s float64
+			for i, ui := range u {
+				s += ui * w.expR[i*k+j]
+			}
+			cur[j] = s * ex[t*k+j]
+		}
+		if !normalize(cur) {
+			return false
+		}
+	}
+	em := slices.Max(w.en)
+	last := bt[(n-1)*k : n*k]
+	for j := range k {
+		last[j] = math.Exp(w.en[j] - em)
+	}
+	if !normalize(last) {
+		return false
+	}
+	for t := n - 1; t >= 1; t-- {
+		for j := range k {
+			v[j] = ex[t*k+j] * bt[t*k+j]
+		}
+		prev := bt[(t-1)*k : t*k]
+		for i := range k {
+			row := w.expR[i*k : (i+1)*k]
+			var s float64
+			for j, vj := range v {
+				s += row[j] * vj
+			}
+			prev[i] = s * w.rf[i]
+		}
+		if !normalize(prev) {
+			return false
+		}
+	}
+	for t := range n {
+		var z float64
+		for j := range k {
+			z += a[t*k+j] * bt[t*k+j]
+		}
+		if !(z > 0) || math.IsInf(z, 0) {
+			return false
+		}
+		inv := 1 / z
+		for j := range k {
+			out[t*k+j] = float32(a[t*k+j] * bt[t*k+j] * inv)
+		}
+	}
+	return true
 }
 
 // score returns s(y) for one sequence's emissions e ([n, K]) and tags y ([n]).

@@ -770,3 +770,75 @@ func BenchmarkCRFViterbi(b *testing.B) {
 	}
 	b.ReportMetric(float64(tokens)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// TestMarginalsScaledMatchesLogSpace checks Marginals' probability-space fast path against the
+// log-space forward–backward it falls back to, with constraints and ragged lengths, and that
+// the fast path really ran.
+func TestMarginalsScaledMatchesLogSpace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, k := range []int{3, 5, 11} {
+		for _, scale := range []float64{1, 5, 30} {
+			c := randCRF(t, k, rng, k == 3)
+			const T = 17
+			lens := []int{T, 1, 9, 2}
+			em := randFloats(len(lens)*T*k, rng, scale)
+			got, err := c.Marginals(em, lens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := getWork(c, T)
+			for b, n := range lens {
+				e := em[b*T*k : (b*T+n)*k]
+				fast := make([]float32, n*k)
+				if !w.marginalsScaled(e, n, fast) {
+					t.Fatalf("K=%d scale %v seq %d: the fast path declined", k, scale, b)
+				}
+				logZ := w.forward(e, n)
+				w.backward(e, n, logZ, false)
+				for i := range n * k {
+					want := math.Exp(w.alpha[i] + w.beta[i] - logZ)
+					if d := math.Abs(float64(fast[i]) - want); d > 1e-6 {
+						t.Fatalf("K=%d scale %v seq %d: marginal %d = %v, log space %v", k, scale, b, i, fast[i], want)
+					}
+					if got[b*T*k+i] != fast[i] {
+						t.Fatalf("Marginals did not take the fast path")
+					}
+				}
+			}
+			crfPool.Put(w)
+		}
+	}
+}
+
+// BenchmarkCRFMarginals compares Marginals' probability-space path with the log-space one on
+// a tagger-sized batch (K = 13, 32 sequences of 40).
+func BenchmarkCRFMarginals(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	c := randCRF(b, 13, rng, false)
+	const T, B = 40, 32
+	em := randFloats(B*T*13, rng, 3)
+	out := make([]float32, T*13)
+	b.Run("scaled", func(b *testing.B) {
+		w := getWork(c, T)
+		defer crfPool.Put(w)
+		for b.Loop() {
+			for s := range B {
+				w.marginalsScaled(em[s*T*13:(s+1)*T*13], T, out)
+			}
+		}
+	})
+	b.Run("log", func(b *testing.B) {
+		w := getWork(c, T)
+		defer crfPool.Put(w)
+		for b.Loop() {
+			for s := range B {
+				e := em[s*T*13 : (s+1)*T*13]
+				logZ := w.forward(e, T)
+				w.backward(e, T, logZ, false)
+				for i := range out {
+					out[i] = float32(math.Exp(w.alpha[i] + w.beta[i] - logZ))
+				}
+			}
+		}
+	})
+}
