@@ -18,8 +18,8 @@ import (
 	"github.com/bingli/bingli/core/deid"
 	"github.com/bingli/bingli/core/deid/synth"
 	"github.com/bingli/bingli/core/pipeline"
-	"github.com/bingli/bingli/core/tensor/cpu"
 	"github.com/bingli/bingli/internal/datadir"
+	"github.com/bingli/bingli/internal/device"
 	"github.com/bingli/bingli/lexicon/builtin"
 )
 
@@ -50,6 +50,7 @@ the exit status is 1.
 	mode := fs.String("mode", "tag", "masking: tag ([姓名]), surrogate (consistent fake values) or mask (＊)")
 	seed := fs.Uint64("seed", 1, "surrogate seed (each document uses seed + its line number)")
 	protect := fs.String("protect", "dict", "medical-entity protection: dict (built-in dictionary), model:DIR or none")
+	deviceName := fs.String("device", "auto", "backend for --protect model:DIR: "+device.FlagHelp)
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -58,7 +59,7 @@ the exit status is 1.
 	if err != nil {
 		return usagef("--mode: %v", err)
 	}
-	prot, err := protector(*protect)
+	prot, err := protector(e, *protect, *deviceName)
 	if err != nil {
 		return err
 	}
@@ -86,8 +87,9 @@ the exit status is 1.
 	return nil
 }
 
-// protector returns the tagger named by --protect (nil for none).
-func protector(spec string) (pipeline.Tagger, error) {
+// protector returns the tagger named by --protect (nil for none); a model runs on the
+// --device backend.
+func protector(e *env, spec, deviceName string) (pipeline.Tagger, error) {
 	switch {
 	case spec == "none":
 		return nil, nil
@@ -98,7 +100,11 @@ func protector(spec string) (pipeline.Tagger, error) {
 		}
 		return pipeline.NewDictTagger(d, protectSchema)
 	case strings.HasPrefix(spec, "model:"):
-		return pipeline.LoadModelTagger(cpu.New(runtime.GOMAXPROCS(0)), strings.TrimPrefix(spec, "model:"))
+		be, _, err := device.Open(deviceName, runtime.GOMAXPROCS(0), e.stderr)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		return pipeline.LoadModelTagger(be, strings.TrimPrefix(spec, "model:"))
 	}
 	return nil, usagef("--protect %q: want dict, model:DIR or none", spec)
 }
@@ -220,6 +226,7 @@ false-masking rate here is optimistic; --protect none gives the unprotected rate
 	n := fs.Int("n", 500, "documents to inject")
 	seed := fs.Uint64("seed", 1, "injection seed")
 	protect := fs.String("protect", "dict", "medical-entity protection: dict, model:DIR or none")
+	deviceName := fs.String("device", "auto", "backend for --protect model:DIR: "+device.FlagHelp)
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -234,7 +241,7 @@ false-masking rate here is optimistic; --protect none gives the unprotected rate
 		}
 		dir = d
 	}
-	prot, err := protector(*protect)
+	prot, err := protector(e, *protect, *deviceName)
 	if err != nil {
 		return err
 	}
