@@ -13,7 +13,7 @@ import (
 // internal/device's: --device cuda without a usable CUDA backend falls back to the CPU with
 // one line on stderr; auto picks CUDA when it is usable. The backend lives as long as the
 // process.
-func chooseBackend(name string, threads int, stderr io.Writer, cmd string) (tensor.Backend, string, error) {
+func chooseBackend(name string, threads int, stderr io.Writer) (tensor.Backend, string, error) {
 	be, _, err := device.Open(name, threads, stderr)
 	if err != nil {
 		return nil, "", usagef("%v", err)

@@ -72,7 +72,7 @@ With --nats URL, bulk jobs are cut into chunks published to NATS JetStream and t
 		return usagef("%v", err)
 	}
 	dir := resolvePath(*modelDir)
-	be, backend, err := chooseBackend(*deviceName, *threads, e.stderr, "serve")
+	be, backend, err := chooseBackend(*deviceName, *threads, e.stderr)
 	if err != nil {
 		return err
 	}

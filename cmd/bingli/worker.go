@@ -38,7 +38,7 @@ win.`)
 	if *natsURL == "" {
 		return usagef("--nats URL is required (or set BINGLI_NATS)")
 	}
-	be, backend, err := chooseBackend(*deviceName, *threads, e.stderr, "worker")
+	be, backend, err := chooseBackend(*deviceName, *threads, e.stderr)
 	if err != nil {
 		return err
 	}
