@@ -11,6 +11,31 @@ constexpr int CRF_WARPS = 4;
 
 __device__ __forceinline__ double shfl(double v, int lane) { return __shfl_sync(0xffffffffu, v, lane); }
 
+// crfForward runs the forward algorithm for sequence b (n positions) in the calling warp,
+// lane j owning tag j: α_t(j) = e_t(j) + log Σ_i exp(α_{t−1}(i) + tr(i, j)), stored in
+// ab[t·32 + j], and returns logZ = log Σ_j exp(α_{n−1}(j) + end(j)) to every lane.
+__device__ double crfForward(const float *em, int B, int b, int K, int n, int j, const double *tr, const double *st,
+                             const double *en, double *ab) {
+	const bool on = j < K;
+	auto e = [&](int t) -> double { return on ? (double)em[((long)t * B + b) * K + j] : 0.0; };
+	double a = on ? st[j] + e(0) : -INFINITY;
+	ab[j] = a;
+	for (int t = 1; t < n; t++) {
+		double m = -INFINITY;
+		for (int i = 0; i < K; i++) m = fmax(m, shfl(a, i) + (on ? tr[i * K + j] : 0.0));
+		double s = 0;
+		for (int i = 0; i < K; i++) s += exp(shfl(a, i) + (on ? tr[i * K + j] : 0.0) - m);
+		a = on ? m + log(s) + e(t) : -INFINITY;
+		ab[(long)t * 32 + j] = a;
+	}
+	double z = on ? a + en[j] : -INFINITY;
+	double zm = -INFINITY;
+	for (int i = 0; i < K; i++) zm = fmax(zm, shfl(z, i));
+	double zs = 0;
+	for (int i = 0; i < K; i++) zs += exp(shfl(z, i) - zm);
+	return zm + log(zs);
+}
+
 __global__ void crfDecodeK(const float *em, int T, int B, int K, const unsigned *lens, const float *params,
                            int *paths, float *marg, unsigned char *bp, double *alpha) {
 	__shared__ double tr[32 * 32], st[32], en[32];
@@ -70,23 +95,7 @@ __global__ void crfDecodeK(const float *em, int T, int B, int K, const unsigned 
 		}
 	}
 
-	// Forward: α_t(j) = e_t(j) + log Σ_i exp(α_{t−1}(i) + tr(i, j)).
-	double a = on ? st[j] + e(0) : -INFINITY;
-	ab[j] = a;
-	for (int t = 1; t < n; t++) {
-		double m = -INFINITY;
-		for (int i = 0; i < K; i++) m = fmax(m, shfl(a, i) + (on ? tr[i * K + j] : 0.0));
-		double s = 0;
-		for (int i = 0; i < K; i++) s += exp(shfl(a, i) + (on ? tr[i * K + j] : 0.0) - m);
-		a = on ? m + log(s) + e(t) : -INFINITY;
-		ab[(long)t * 32 + j] = a;
-	}
-	double z = on ? a + en[j] : -INFINITY;
-	double zm = -INFINITY;
-	for (int i = 0; i < K; i++) zm = fmax(zm, shfl(z, i));
-	double zs = 0;
-	for (int i = 0; i < K; i++) zs += exp(shfl(z, i) - zm);
-	double logZ = zm + log(zs);
+	double logZ = crfForward(em, B, b, K, n, j, tr, st, en, ab);
 
 	// Backward: β_{n−1}(i) = end(i); β_{t−1}(i) = log Σ_j exp(tr(i, j) + e_t(j) + β_t(j)).
 	double be = on ? en[j] : -INFINITY;
@@ -162,23 +171,7 @@ __global__ void crfNLLK(const float *em, float *dem, int T, int B, int K, const 
 		const int *y = gold + (long)b * T;
 		auto e = [&](int t) -> double { return on ? (double)em[((long)t * B + b) * K + j] : 0.0; };
 		double *ab = alpha + (long)b * T * 32;
-		// Forward.
-		double a = on ? st[j] + e(0) : -INFINITY;
-		ab[j] = a;
-		for (int t = 1; t < n; t++) {
-			double m = -INFINITY;
-			for (int i = 0; i < K; i++) m = fmax(m, shfl(a, i) + (on ? tr[i * K + j] : 0.0));
-			double s = 0;
-			for (int i = 0; i < K; i++) s += exp(shfl(a, i) + (on ? tr[i * K + j] : 0.0) - m);
-			a = on ? m + log(s) + e(t) : -INFINITY;
-			ab[(long)t * 32 + j] = a;
-		}
-		double z = on ? a + en[j] : -INFINITY;
-		double zm = -INFINITY;
-		for (int i = 0; i < K; i++) zm = fmax(zm, shfl(z, i));
-		double zs = 0;
-		for (int i = 0; i < K; i++) zs += exp(shfl(z, i) - zm);
-		double logZ = zm + log(zs);
+		double logZ = crfForward(em, B, b, K, n, j, tr, st, en, ab);
 		// Gold score, split over the lanes by position, then summed.
 		double gs = 0;
 		for (int t = j; t < n; t += 32) {

@@ -149,6 +149,18 @@ func TestTaggerParity(t *testing.T) {
 	}
 }
 
+// timeToBatch reorders [T, B, K] values (the emissions' layout on the device) to [B, T, K]
+// (the host CRF's).
+func timeToBatch(x []float32, T, B, K int) []float32 {
+	out := make([]float32, len(x))
+	for t := range T {
+		for b := range B {
+			copy(out[(b*T+t)*K:(b*T+t+1)*K], x[(t*B+b)*K:(t*B+b+1)*K])
+		}
+	}
+	return out
+}
+
 // relErr is ‖a − b‖ / max(‖a‖, tiny).
 func relErr(a, b []float32) float64 {
 	var d, n float64
@@ -195,12 +207,7 @@ func TestCRFDecode(t *testing.T) {
 		for i := range timeMajor {
 			timeMajor[i] = float32(3 * r.NormFloat64())
 		}
-		batchMajor := make([]float32, len(timeMajor))
-		for tt := range T {
-			for b := range B {
-				copy(batchMajor[(b*T+tt)*K:(b*T+tt+1)*K], timeMajor[(tt*B+b)*K:(tt*B+b+1)*K])
-			}
-		}
+		batchMajor := timeToBatch(timeMajor, T, B, K)
 		em, err := gpu.FromSlice(timeMajor, T, B, K)
 		if err != nil {
 			t.Fatal(err)
@@ -354,12 +361,7 @@ func TestCRFNLL(t *testing.T) {
 	for i := range timeMajor {
 		timeMajor[i] = float32(2 * r.NormFloat64())
 	}
-	batchMajor := make([]float32, len(timeMajor))
-	for tt := range T {
-		for b := range B {
-			copy(batchMajor[(b*T+tt)*K:(b*T+tt+1)*K], timeMajor[(tt*B+b)*K:(tt*B+b+1)*K])
-		}
-	}
+	batchMajor := timeToBatch(timeMajor, T, B, K)
 	crf.ZeroGrad()
 	dHost := make([]float32, len(batchMajor))
 	wantLoss, err := crf.NLLBackward(batchMajor, lens, gold, dHost)
@@ -391,12 +393,7 @@ func TestCRFNLL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotBatch := make([]float32, len(got))
-	for tt := range T {
-		for b := range B {
-			copy(gotBatch[(b*T+tt)*K:(b*T+tt+1)*K], got[(tt*B+b)*K:(tt*B+b+1)*K])
-		}
-	}
+	gotBatch := timeToBatch(got, T, B, K)
 	for _, c := range []struct {
 		name      string
 		got, want []float32
