@@ -3,20 +3,13 @@ package server
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/bingli/bingli/core/deid"
+	"github.com/bingli/bingli/internal/apijson"
 )
-
-// deidRequest is the body of POST /v1/deid.
-type deidRequest struct {
-	Documents []document
-	Mode      deid.Mode
-	Seed      uint64
-}
 
 type phiSpan struct {
 	Start    int           `json:"start"`
@@ -40,32 +33,6 @@ type deidResponse struct {
 	Documents []deidResult `json:"documents"`
 }
 
-// decodeDeid strictly decodes a /v1/deid body; mode defaults to "tag", seed to 1.
-func decodeDeid(r io.Reader, maxDocs, maxChars int) (*deidRequest, error) {
-	var top struct {
-		Documents []json.RawMessage `json:"documents"`
-		Mode      *string           `json:"mode"`
-		Seed      *uint64           `json:"seed"`
-	}
-	if err := decodeStrict(r, &top, ""); err != nil {
-		return nil, err
-	}
-	docs, err := decodeDocuments(top.Documents, maxDocs, maxChars)
-	if err != nil {
-		return nil, err
-	}
-	req := &deidRequest{Documents: docs, Mode: deid.ModeTag, Seed: 1}
-	if top.Mode != nil {
-		if req.Mode, err = deid.ParseMode(*top.Mode); err != nil {
-			return nil, apiError(400, "bad_request", "mode", `"mode" must be tag, surrogate or mask`)
-		}
-	}
-	if top.Seed != nil {
-		req.Seed = *top.Seed
-	}
-	return req, nil
-}
-
 // handleDeid finds PHI and masks it. The served model tags each document first; its medical
 // entities are passed to deid as protected ranges, so a disease is never taken for a name.
 // Surrogates are consistent within one document; the seed makes them repeatable.
@@ -74,7 +41,7 @@ func (s *Server) handleDeid(c echo.Context) error {
 	if r.ContentLength > s.cfg.MaxBody {
 		return apiError(413, "too_large", "", fmt.Sprintf("request body larger than %d bytes", s.cfg.MaxBody))
 	}
-	req, err := decodeDeid(http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBody), s.cfg.MaxDocs, s.cfg.MaxDocChars)
+	req, err := apijson.DecodeDeid(http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBody), s.limits())
 	if err != nil {
 		return err
 	}
@@ -100,7 +67,7 @@ func (s *Server) handleDeid(c echo.Context) error {
 	return writeJSON(c, 200, out)
 }
 
-func deidOne(res *deidResult, txt string, tagged tagResult, req *deidRequest) error {
+func deidOne(res *deidResult, txt string, tagged tagResult, req *apijson.DeidRequest) error {
 	if tagged.err != nil {
 		return tagged.err
 	}

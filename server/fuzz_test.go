@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/bingli/bingli/internal/apijson"
 	"github.com/nats-io/nats.go"
 )
 
@@ -22,7 +23,7 @@ func FuzzDecodeNER(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, err := decodeNER(bytes.NewReader(body), 8, 50)
+		req, err := apijson.DecodeNER(bytes.NewReader(body), apijson.Limits{MaxDocs: 8, MaxDocChars: 50})
 		if err != nil {
 			var he *httpError
 			if !errors.As(err, &he) || he.Status < 400 || he.Status >= 500 || he.Message == "" {
@@ -52,7 +53,7 @@ func FuzzDecodeDeid(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, err := decodeDeid(bytes.NewReader(body), 8, 50)
+		req, err := apijson.DecodeDeid(bytes.NewReader(body), apijson.Limits{MaxDocs: 8, MaxDocChars: 50})
 		if err != nil {
 			var he *httpError
 			if !errors.As(err, &he) || he.Status < 400 || he.Status >= 500 || he.Message == "" {
@@ -72,7 +73,7 @@ func FuzzJobLine(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		d, err := decodeDocument(line, "line 1", false, 50)
+		d, err := apijson.DecodeDocument(line, "line 1", false, 50)
 		if err != nil {
 			var he *httpError
 			if !errors.As(err, &he) || he.Status < 400 || he.Status >= 500 || he.Field == "" && he.Message == "" {

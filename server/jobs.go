@@ -25,6 +25,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bingli/bingli/core/deid"
+	"github.com/bingli/bingli/internal/apijson"
 )
 
 // jobRunner works through queued jobs one at a time, oldest first, a chunk at a time: it tags
@@ -213,7 +214,7 @@ func encodeResults(buf *bytes.Buffer, kind string, mode deid.Mode, seed uint64, 
 		var v any
 		if kind == "deid" {
 			dr := deidResult{ID: docs[i].ID, PHI: []phiSpan{}}
-			if err := deidOne(&dr, docs[i].Text, tr, &deidRequest{Mode: mode, Seed: seed}); err != nil {
+			if err := deidOne(&dr, docs[i].Text, tr, &apijson.DeidRequest{Mode: mode, Seed: seed}); err != nil {
 				dr.Error = err.Error()
 			}
 			if dr.Error != "" {
@@ -390,7 +391,7 @@ func (s *Server) spoolInput(body io.Reader, path string) (int64, error) {
 		b, tooLong, err := readLine(br, maxLine)
 		if err != nil && !errors.Is(err, io.EOF) {
 			if errors.As(err, new(*http.MaxBytesError)) {
-				return 0, jsonError(err, "")
+				return 0, apijson.JSONError(err, "")
 			}
 			return 0, apiError(400, "bad_request", "", "reading upload failed")
 		}
@@ -399,7 +400,7 @@ func (s *Server) spoolInput(body io.Reader, path string) (int64, error) {
 			return 0, apiError(413, "too_large", where, fmt.Sprintf("line longer than %d bytes", maxLine))
 		}
 		if len(bytes.TrimSpace(b)) > 0 {
-			d, derr := decodeDocument(b, where, false, s.cfg.MaxDocChars)
+			d, derr := apijson.DecodeDocument(b, where, false, s.cfg.MaxDocChars)
 			if derr != nil {
 				return 0, derr
 			}

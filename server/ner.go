@@ -3,29 +3,17 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/bingli/bingli/core/pipeline"
+	"github.com/bingli/bingli/internal/apijson"
 )
 
-// nerRequest is the body of POST /v1/ner.
-type nerRequest struct {
-	Documents []document
-	Model     string
-}
-
-// document is one input document; ID is a JSON string or number, echoed back as given.
-type document struct {
-	ID   json.RawMessage `json:"id"`
-	Text string          `json:"text"`
-}
+// document is one input document (the shared API contract's).
+type document = apijson.Document
 
 // docResult is one document's result, the `bingli tag` JSON-lines shape plus an error.
 type docResult struct {
@@ -40,156 +28,13 @@ type nerResponse struct {
 	Documents []docResult `json:"documents"`
 }
 
-// decodeNER strictly decodes a /v1/ner body: unknown fields, wrong types, missing ids or
-// texts, trailing data and over-long documents are errors naming the field.
-func decodeNER(r io.Reader, maxDocs, maxChars int) (*nerRequest, error) {
-	var top struct {
-		Documents []json.RawMessage `json:"documents"`
-		Model     *string           `json:"model"`
-	}
-	if err := decodeStrict(r, &top, ""); err != nil {
-		return nil, err
-	}
-	docs, err := decodeDocuments(top.Documents, maxDocs, maxChars)
-	if err != nil {
-		return nil, err
-	}
-	req := &nerRequest{Documents: docs}
-	if top.Model != nil {
-		req.Model = *top.Model
-	}
-	return req, nil
-}
-
-// decodeDocuments checks and decodes the "documents" array of a request.
-func decodeDocuments(raws []json.RawMessage, maxDocs, maxChars int) ([]document, error) {
-	if raws == nil {
-		return nil, apiError(400, "bad_request", "documents", `missing "documents"`)
-	}
-	if len(raws) == 0 {
-		return nil, apiError(400, "bad_request", "documents", `"documents" is empty`)
-	}
-	if len(raws) > maxDocs {
-		return nil, apiError(413, "too_large", "documents",
-			fmt.Sprintf("%d documents, at most %d per request (use /v1/jobs for bulk work)", len(raws), maxDocs))
-	}
-	docs := make([]document, len(raws))
-	for i, raw := range raws {
-		d, err := decodeDocument(raw, fmt.Sprintf("documents[%d]", i), true, maxChars)
-		if err != nil {
-			return nil, err
-		}
-		docs[i] = d
-	}
-	return docs, nil
-}
-
-// decodeDocument decodes {"id", "text"}; strict refuses other fields. where prefixes field
-// names in errors.
-func decodeDocument(raw []byte, where string, strict bool, maxChars int) (document, error) {
-	var d struct {
-		ID   json.RawMessage `json:"id"`
-		Text *string         `json:"text"`
-	}
-	var err error
-	if strict {
-		err = decodeStrict(bytes.NewReader(raw), &d, where)
-	} else {
-		err = decodeLoose(raw, &d, where)
-	}
-	if err != nil {
-		return document{}, err
-	}
-	if len(d.ID) == 0 || string(d.ID) == "null" {
-		return document{}, apiError(400, "bad_request", where+".id", `missing "id"`)
-	}
-	if c := d.ID[0]; c != '"' && c != '-' && (c < '0' || c > '9') {
-		return document{}, apiError(400, "bad_request", where+".id", `"id" must be a string or a number`)
-	}
-	if d.Text == nil {
-		return document{}, apiError(400, "bad_request", where+".text", `missing "text"`)
-	}
-	if n := utf8.RuneCountInString(*d.Text); n > maxChars {
-		return document{}, apiError(413, "too_large", where+".text",
-			fmt.Sprintf("text has %d characters, at most %d per document", n, maxChars))
-	}
-	return document{ID: d.ID, Text: *d.Text}, nil
-}
-
-// decodeStrict decodes exactly one JSON value from r into v, refusing unknown fields and
-// trailing data.
-func decodeStrict(r io.Reader, v any, where string) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err, where)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return jsonError(err, where)
-		}
-		return apiError(400, "bad_request", where, "unexpected data after the JSON value")
-	}
-	return nil
-}
-
-func decodeLoose(raw []byte, v any, where string) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return jsonError(err, where)
-	}
-	return nil
-}
-
-// jsonError turns a decoding error into a 4xx naming the field where it can.
-func jsonError(err error, where string) error {
-	join := func(f string) string {
-		switch {
-		case where == "":
-			return f
-		case f == "":
-			return where
-		}
-		return where + "." + f
-	}
-	var mbe *http.MaxBytesError
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &mbe):
-		return apiError(413, "too_large", "", fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
-	case errors.Is(err, io.EOF):
-		return apiError(400, "bad_request", where, "empty body: want a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return apiError(400, "bad_request", where, "truncated JSON")
-	case errors.As(err, &se):
-		return apiError(400, "bad_request", where, fmt.Sprintf("invalid JSON at byte %d", se.Offset))
-	case errors.As(err, &te):
-		want := te.Type.Kind().String()
-		switch te.Type.Kind().String() {
-		case "slice":
-			want = "array"
-		case "struct", "map":
-			want = "object"
-		case "ptr":
-			want = te.Type.Elem().Kind().String()
-		}
-		return apiError(400, "bad_request", join(te.Field), fmt.Sprintf("want %s, got %s", want, te.Value))
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		f := strings.Trim(name, `"`)
-		return apiError(400, "bad_request", join(f), fmt.Sprintf("unknown field %q", f))
-	}
-	return apiError(400, "bad_request", where, "invalid JSON")
-}
-
 func (s *Server) handleNER(c echo.Context) error {
 	r := c.Request()
 	if r.ContentLength > s.cfg.MaxBody {
 		return apiError(413, "too_large", "", fmt.Sprintf("request body larger than %d bytes", s.cfg.MaxBody))
 	}
 	body := http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBody)
-	req, err := decodeNER(body, s.cfg.MaxDocs, s.cfg.MaxDocChars)
+	req, err := apijson.DecodeNER(body, s.limits())
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bingli/bingli/internal/apijson"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -19,19 +20,16 @@ type errorBody struct {
 	Error *httpError `json:"error"`
 }
 
-// httpError is an API error with its status; Field names the bad request field
-// (e.g. "documents[2].text") when there is one.
-type httpError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func (e *httpError) Error() string { return e.Message }
+// httpError is an API error with its status: the shared contract's (internal/apijson).
+type httpError = apijson.Error
 
 func apiError(status int, code, field, msg string) error {
-	return &httpError{Status: status, Code: code, Field: field, Message: msg}
+	return apijson.NewError(status, code, field, msg)
+}
+
+// limits are the request limits the shared decoders check.
+func (s *Server) limits() apijson.Limits {
+	return apijson.Limits{MaxDocs: s.cfg.MaxDocs, MaxDocChars: s.cfg.MaxDocChars, TooManyHint: "use /v1/jobs for bulk work"}
 }
 
 func (s *Server) routes() *echo.Echo {

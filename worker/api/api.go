@@ -27,6 +27,7 @@ import (
 
 	"github.com/bingli/bingli/core/deid"
 	"github.com/bingli/bingli/core/pipeline"
+	"github.com/bingli/bingli/internal/apijson"
 )
 
 // Limits bound a request. Zero fields take the defaults of DefaultLimits.
@@ -83,25 +84,21 @@ func (h *Handler) getTagger() (pipeline.Tagger, error) {
 	return h.tagger, h.loadErr
 }
 
-// Error is an API error with its HTTP status; Field names the bad request field
-// (e.g. "documents[2].text") when there is one.
-type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func (e *Error) Error() string { return e.Message }
+// Error, Document and DeidRequest are the API contract shared with the server
+// (internal/apijson), so the Worker decodes and refuses requests exactly as `bingli serve`.
+type (
+	Error       = apijson.Error
+	Document    = apijson.Document
+	DeidRequest = apijson.DeidRequest
+)
 
 func apiError(status int, code, field, msg string) *Error {
-	return &Error{Status: status, Code: code, Field: field, Message: msg}
+	return apijson.NewError(status, code, field, msg)
 }
 
-// Document is one input document; ID is a JSON string or number, echoed back as given.
-type Document struct {
-	ID   json.RawMessage `json:"id"`
-	Text string          `json:"text"`
+// contract returns the limits the shared decoders check.
+func (l Limits) contract() apijson.Limits {
+	return apijson.Limits{MaxDocs: l.MaxDocs, MaxDocChars: l.MaxDocChars}
 }
 
 // NERResult is one document's result of /v1/ner, the `bingli tag` JSON-lines shape.
@@ -245,12 +242,13 @@ func (h *Handler) ner(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	docs, model, err := DecodeNER(body, h.lim)
+	req, err := apijson.DecodeNER(bytes.NewReader(body), h.lim.contract())
 	if err != nil {
 		return err
 	}
-	if model != "" && model != h.model {
-		return apiError(400, "bad_request", "model", fmt.Sprintf("unknown model %q (this Worker serves %q)", model, h.model))
+	docs := req.Documents
+	if req.Model != "" && req.Model != h.model {
+		return apiError(400, "bad_request", "model", fmt.Sprintf("unknown model %q (this Worker serves %q)", req.Model, h.model))
 	}
 	tg, err := h.getTagger()
 	if err != nil {
@@ -297,7 +295,7 @@ func (h *Handler) deid(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := DecodeDeid(body, h.lim)
+	req, err := apijson.DecodeDeid(bytes.NewReader(body), h.lim.contract())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/bingli/bingli/core/deid"
 	"github.com/bingli/bingli/core/pipeline"
 	"github.com/bingli/bingli/core/tensor/cpu"
+	"github.com/bingli/bingli/internal/apijson"
 )
 
 var (
@@ -185,12 +187,12 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("%q: error %#v is not a 4xx API error", b, err)
 			}
 		}
-		docs, _, err := DecodeNER(b, lim)
+		req, err := apijson.DecodeNER(bytes.NewReader(b), lim.contract())
 		check(err)
-		if err == nil && (len(docs) == 0 || len(docs) > lim.MaxDocs) {
-			t.Fatalf("%q: %d documents accepted", b, len(docs))
+		if err == nil && (len(req.Documents) == 0 || len(req.Documents) > lim.MaxDocs) {
+			t.Fatalf("%q: %d documents accepted", b, len(req.Documents))
 		}
-		_, err = DecodeDeid(b, lim)
+		_, err = apijson.DecodeDeid(bytes.NewReader(b), lim.contract())
 		check(err)
 		if i := invalidUTF8(b); i >= 0 && i < len(b) && b[i] < 0x80 {
 			t.Fatalf("invalidUTF8 flagged ASCII byte %d of %q", i, b)
