@@ -19,6 +19,8 @@ type Dictionary struct {
 
 	hashOnce sync.Once
 	hash     string
+	maskOnce sync.Once
+	masks    []uint32  // value → (origin, type) pairs, for the match features
 	pool     sync.Pool // *scratch
 }
 
