@@ -43,6 +43,8 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	useDict := fs.Bool("dict", true, "use the dictionary feature block")
 	dictSource := fs.String("dict-source", "jackknife", `dictionary behind the features: "lists" (term lists only), "train" (lists + all training mentions: the training features then mark every gold mention, and the model over-trusts them), or "jackknife" (lists + training mentions; each training document's features come from a dictionary without its own fold's mentions, as unseen text would)`)
 	dictFolds := fs.Int("dict-folds", 5, "folds for --dict-source jackknife")
+	dictMatch := fs.Bool("dict-match", false, "add the all-matches dictionary block: every dictionary occurrence covering a character (nested and overlapping ones too), by origin (annotation or list), type and position, as 0/1 inputs")
+	dictDropout := fs.Bool("dict-dropout", true, "apply the input dropout to the dictionary blocks too (false: to the character embedding only)")
 	cfgDef := tagger.DefaultConfig(0, 0)
 	charDim := fs.Int("char-dim", cfgDef.CharDim, "character embedding width")
 	dictDim := fs.Int("dict-dim", cfgDef.DictDim, "dictionary embedding width")
@@ -77,6 +79,9 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	}
 	if *out == "" {
 		return usagef("--out DIR is required")
+	}
+	if *dictMatch && !*useDict {
+		return usagef("--dict-match needs the dictionary (--dict)")
 	}
 	if (*protocol == "") == (*release == "") {
 		return usagef("give exactly one of --protocol NAME and --release DATASET")
@@ -180,7 +185,7 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	if err != nil {
 		return err
 	}
-	enc := &tagger.Encoder{Vocab: vocab, Dict: dict, Tags: tags, MaxLen: *maxLen}
+	enc := &tagger.Encoder{Vocab: vocab, Dict: dict, Tags: tags, MaxLen: *maxLen, Match: *dictMatch}
 	var segs []tagger.Segment
 	var nested, lost, unknown, split int
 	for i, d := range train {
@@ -209,6 +214,10 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	}
 	if *useDict {
 		cfg.DictDim, cfg.DictFeatures = *dictDim, len(lexicon.FeatureLabels())
+		cfg.DictNoDropout = !*dictDropout
+		if *dictMatch {
+			cfg.MatchFeatures = lexicon.NumMatchFeatures
+		}
 	}
 	be, closeBackend, err := device.Open(*deviceName, *threads, e.stderr)
 	if err != nil {

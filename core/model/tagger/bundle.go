@@ -109,8 +109,8 @@ func FromBundle(be tensor.Backend, b *weights.Bundle) (*Model, *Encoder, error) 
 	if vocab.Len() != hp.Vocab {
 		return nil, nil, fmt.Errorf("tagger: bundle vocabulary has %d entries, the model %d", vocab.Len(), hp.Vocab)
 	}
-	enc := &Encoder{Vocab: vocab, Tags: tags, MaxLen: hp.MaxLen}
-	if hp.DictDim > 0 {
+	enc := &Encoder{Vocab: vocab, Tags: tags, MaxLen: hp.MaxLen, Match: hp.MatchFeatures > 0}
+	if hp.UsesDictionary() {
 		if b.Lexicon == nil {
 			return nil, nil, fmt.Errorf("tagger: the model uses dictionary features but the bundle has no lexicon")
 		}

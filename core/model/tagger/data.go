@@ -100,11 +100,12 @@ func (ts *TagSet) Spans(path []int32) []Span {
 
 // Segment is one piece (at most Encoder.MaxLen runes) of a normalised document.
 type Segment struct {
-	Doc   int     // index of the document it came from
-	Start int     // rune offset of the piece in the document's normalised text
-	Chars []int32 // vocabulary ids
-	Dict  []uint8 // dictionary BIO-type feature ids (lexicon.Feature), nil without a dictionary
-	Tags  []int32 // gold tag ids, nil when unlabelled
+	Doc   int                 // index of the document it came from
+	Start int                 // rune offset of the piece in the document's normalised text
+	Chars []int32             // vocabulary ids
+	Dict  []uint8             // dictionary BIO-type feature ids (lexicon.Feature), nil without a dictionary
+	Match []lexicon.MatchBits // dictionary match features, nil unless Encoder.Match
+	Tags  []int32             // gold tag ids, nil when unlabelled
 }
 
 // Len is the number of characters.
@@ -115,6 +116,7 @@ func (s *Segment) Len() int { return len(s.Chars) }
 type Encoder struct {
 	Vocab  *text.Vocab
 	Dict   *lexicon.Dictionary // nil: no dictionary features
+	Match  bool                // also compute the "all matches" features (needs Dict)
 	Tags   *TagSet
 	MaxLen int // maximum segment length in runes (the sentence splitter's limit)
 }
@@ -145,9 +147,16 @@ func (e *Encoder) Encode(doc corpus.Document, docIndex int, gold bool) (*Encoded
 	for i, r := range norm.Runes {
 		chars[i] = int32(e.Vocab.ID(r))
 	}
+	if e.Match && e.Dict == nil {
+		return nil, fmt.Errorf("tagger: match features need a dictionary")
+	}
 	var feats []lexicon.Feature
+	var match []lexicon.MatchBits
 	if e.Dict != nil {
 		feats = e.Dict.Features(norm.Runes)
+		if e.Match {
+			match = e.Dict.MatchFeatures(norm.Runes)
+		}
 	}
 	var tags []int32
 	if gold {
@@ -182,6 +191,9 @@ func (e *Encoder) Encode(doc corpus.Document, docIndex int, gold bool) (*Encoded
 			for i, f := range feats[p.Start:p.End] {
 				seg.Dict[i] = uint8(f)
 			}
+		}
+		if match != nil {
+			seg.Match = match[p.Start:p.End:p.End]
 		}
 		if tags != nil {
 			seg.Tags = slices.Clone(tags[p.Start:p.End])

@@ -15,17 +15,24 @@ const Architecture = "bilm-bner-tagger"
 // Config is the tagger's architecture. Every feature block and the attention layer can be
 // switched off, so an ablation is one field.
 type Config struct {
-	Vocab        int     `json:"vocab"`         // character vocabulary size
-	Tags         int     `json:"tags"`          // BIO labels (TagSet.Len)
-	CharDim      int     `json:"char_dim"`      // character embedding width (128)
-	DictDim      int     `json:"dict_dim"`      // dictionary BIO-type embedding width (50); 0: no dictionary block
-	DictFeatures int     `json:"dict_features"` // dictionary feature ids (len(lexicon.FeatureLabels()))
-	ExtraDim     int     `json:"extra_dim"`     // width of external features (BiLM, CbBERT) given per batch; 0: none
-	Hidden       int     `json:"hidden"`        // GRU hidden size per direction (128)
-	Attention    string  `json:"attention"`     // "full", "window" or "none"
-	Heads        int     `json:"heads"`         // attention heads (divide 2·Hidden)
-	Window       int     `json:"window"`        // block width of windowed attention
-	Dropout      float32 `json:"dropout"`       // dropout on the input features and before the emissions
+	Vocab        int `json:"vocab"`         // character vocabulary size
+	Tags         int `json:"tags"`          // BIO labels (TagSet.Len)
+	CharDim      int `json:"char_dim"`      // character embedding width (128)
+	DictDim      int `json:"dict_dim"`      // dictionary BIO-type embedding width (50); 0: no dictionary block
+	DictFeatures int `json:"dict_features"` // dictionary feature ids (len(lexicon.FeatureLabels()))
+	// MatchFeatures is the width of the multi-hot "all matches" block (lexicon.NumMatchFeatures):
+	// every dictionary occurrence covering a character, by origin, type and position, fed to
+	// the GRU as 0/1 inputs. 0: no match block.
+	MatchFeatures int `json:"match_features,omitempty"`
+	// DictNoDropout keeps the dictionary blocks out of the input dropout: it then drops
+	// character-embedding units only.
+	DictNoDropout bool    `json:"dict_no_dropout,omitempty"`
+	ExtraDim      int     `json:"extra_dim"` // width of external features (BiLM, CbBERT) given per batch; 0: none
+	Hidden        int     `json:"hidden"`    // GRU hidden size per direction (128)
+	Attention     string  `json:"attention"` // "full", "window" or "none"
+	Heads         int     `json:"heads"`     // attention heads (divide 2·Hidden)
+	Window        int     `json:"window"`    // block width of windowed attention
+	Dropout       float32 `json:"dropout"`   // dropout on the input features and before the emissions
 }
 
 // DefaultConfig is the paper's shape: char 128, dictionary 50, BiGRU 128 per direction,
@@ -46,6 +53,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("tagger: char_dim %d and hidden %d must be positive", c.CharDim, c.Hidden)
 	case c.DictDim < 0 || (c.DictDim > 0 && c.DictFeatures <= 0):
 		return fmt.Errorf("tagger: dict_dim %d needs dict_features (got %d)", c.DictDim, c.DictFeatures)
+	case c.MatchFeatures != 0 && c.MatchFeatures != lexicon.NumMatchFeatures:
+		return fmt.Errorf("tagger: match_features %d: want 0 or %d", c.MatchFeatures, lexicon.NumMatchFeatures)
 	case c.ExtraDim < 0:
 		return fmt.Errorf("tagger: negative extra_dim")
 	case !(c.Dropout >= 0 && c.Dropout < 1):
@@ -67,7 +76,10 @@ func (c Config) Validate() error {
 }
 
 // InputDim is the width of the concatenated feature blocks.
-func (c Config) InputDim() int { return c.CharDim + c.DictDim + c.ExtraDim }
+func (c Config) InputDim() int { return c.CharDim + c.DictDim + c.MatchFeatures + c.ExtraDim }
+
+// UsesDictionary reports whether the model reads dictionary features of any kind.
+func (c Config) UsesDictionary() bool { return c.DictDim > 0 || c.MatchFeatures > 0 }
 
 // Model is the tagger: its layers and the backend they live on.
 type Model struct {
@@ -168,12 +180,14 @@ func (m *Model) SetTraining(on bool) {
 func (m *Model) SyncCRF() error { return m.crf.PullValues() }
 
 // Batch is a padded batch of segments. Chars and Dict are time-major (position t of
-// sequence b at t·B + b), Tags batch-major (b·T + t), as the CRF wants them.
+// sequence b at t·B + b), Match too ([T, B, lexicon.NumMatchFeatures] of 0/1), Tags
+// batch-major (b·T + t), as the CRF wants them.
 type Batch struct {
 	T, B    int
 	Lengths []int32
 	Chars   []int32
 	Dict    []int32
+	Match   []float32
 	Tags    []int32
 	// Extra holds external per-character features [T, B, ExtraDim] when Config.ExtraDim > 0.
 	Extra *tensor.Tensor
@@ -195,21 +209,37 @@ func MakeBatch(segs []Segment, idx []int) (*Batch, error) {
 	}
 	b.Chars = make([]int32, b.T*b.B)
 	hasDict, hasTags := segs[idx[0]].Dict != nil, segs[idx[0]].Tags != nil
+	hasMatch := segs[idx[0]].Match != nil
 	if hasDict {
 		b.Dict = make([]int32, b.T*b.B)
+	}
+	const M = lexicon.NumMatchFeatures
+	if hasMatch {
+		b.Match = make([]float32, b.T*b.B*M)
 	}
 	if hasTags {
 		b.Tags = make([]int32, b.T*b.B)
 	}
 	for i, s := range idx {
 		seg := &segs[s]
-		if (seg.Dict != nil) != hasDict || (seg.Tags != nil) != hasTags {
+		if (seg.Dict != nil) != hasDict || (seg.Tags != nil) != hasTags || (seg.Match != nil) != hasMatch {
 			return nil, errors.New("tagger: segments of one batch differ in their features")
+		}
+		if hasMatch && len(seg.Match) != len(seg.Chars) {
+			return nil, fmt.Errorf("tagger: segment %d has %d match features for %d characters", s, len(seg.Match), len(seg.Chars))
 		}
 		for t := range seg.Chars {
 			b.Chars[t*b.B+i] = seg.Chars[t]
 			if hasDict {
 				b.Dict[t*b.B+i] = int32(seg.Dict[t])
+			}
+			if hasMatch {
+				row := b.Match[(t*b.B+i)*M : (t*b.B+i+1)*M]
+				for f := range row {
+					if seg.Match[t].Has(f) {
+						row[f] = 1
+					}
+				}
 			}
 			if hasTags {
 				b.Tags[i*b.T+t] = seg.Tags[t]
@@ -286,9 +316,17 @@ func (m *Model) forward(b *Batch, download bool) (ctx *forwardCtx, err error) {
 	if cfg.ExtraDim > 0 && (b.Extra == nil || !b.Extra.HasShape(b.T, b.B, cfg.ExtraDim)) {
 		return ctx, fmt.Errorf("tagger: the model needs external features [%d %d %d]", b.T, b.B, cfg.ExtraDim)
 	}
+	if cfg.MatchFeatures > 0 && len(b.Match) != b.T*b.B*cfg.MatchFeatures {
+		return ctx, errors.New("tagger: the model uses dictionary match features but the batch has none")
+	}
 	var ce, de *tensor.Tensor
 	if ce, ctx.char, err = m.Char.Forward(b.Chars, b.T, b.B); err != nil {
 		return ctx, err
+	}
+	if cfg.DictNoDropout { // dropout on the characters' block only
+		if ce, ctx.in, err = m.In.Forward(ce); err != nil {
+			return ctx, err
+		}
 	}
 	if ctx.x, err = be.New(b.T, b.B, cfg.InputDim()); err != nil {
 		return ctx, err
@@ -306,16 +344,29 @@ func (m *Model) forward(b *Batch, download bool) (ctx *forwardCtx, err error) {
 		}
 		col += cfg.DictDim
 	}
+	if cfg.MatchFeatures > 0 {
+		mt, err := be.FromSlice(b.Match, b.T, b.B, cfg.MatchFeatures)
+		if err != nil {
+			return ctx, err
+		}
+		err = be.CopyCols(ctx.x, col, mt, 0, cfg.MatchFeatures, false)
+		be.Free(mt)
+		if err != nil {
+			return ctx, err
+		}
+		col += cfg.MatchFeatures
+	}
 	if cfg.ExtraDim > 0 {
 		if err = be.CopyCols(ctx.x, col, b.Extra, 0, cfg.ExtraDim, false); err != nil {
 			return ctx, err
 		}
 	}
-	xd, inCtx, err := m.In.Forward(ctx.x)
-	if err != nil {
-		return ctx, err
+	xd := ctx.x
+	if !cfg.DictNoDropout {
+		if xd, ctx.in, err = m.In.Forward(ctx.x); err != nil {
+			return ctx, err
+		}
 	}
-	ctx.in = inCtx
 	h, rnnCtx, err := m.RNN.Forward(xd, b.Lengths)
 	if err != nil {
 		return ctx, err
@@ -420,12 +471,14 @@ func (m *Model) backwardFrom(b *Batch, ctx *forwardCtx, dEm *tensor.Tensor) erro
 	if err := m.RNN.Backward(ctx.rnn, dh, dxd); err != nil {
 		return err
 	}
-	dx, err := tmp.new(b.T, b.B, cfg.InputDim())
-	if err != nil {
-		return err
-	}
-	if err := m.In.Backward(ctx.in, dxd, dx); err != nil {
-		return err
+	dx := dxd
+	if !cfg.DictNoDropout {
+		if dx, err = tmp.new(b.T, b.B, cfg.InputDim()); err != nil {
+			return err
+		}
+		if err := m.In.Backward(ctx.in, dxd, dx); err != nil {
+			return err
+		}
 	}
 	dce, err := tmp.new(b.T, b.B, cfg.CharDim)
 	if err != nil {
@@ -433,6 +486,15 @@ func (m *Model) backwardFrom(b *Batch, ctx *forwardCtx, dEm *tensor.Tensor) erro
 	}
 	if err := be.CopyCols(dce, 0, dx, 0, cfg.CharDim, true); err != nil {
 		return err
+	}
+	if cfg.DictNoDropout {
+		dced := dce
+		if dce, err = tmp.new(b.T, b.B, cfg.CharDim); err != nil {
+			return err
+		}
+		if err := m.In.Backward(ctx.in, dced, dce); err != nil {
+			return err
+		}
 	}
 	if err := m.Char.Backward(ctx.char, dce); err != nil {
 		return err

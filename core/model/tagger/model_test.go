@@ -7,6 +7,7 @@ import (
 
 	"github.com/bingli/bingli/core/nn"
 	"github.com/bingli/bingli/core/tensor/cpu"
+	"github.com/bingli/bingli/lexicon"
 )
 
 var testLabels = []string{"O", "B-S", "I-S", "B-B", "I-B"}
@@ -17,8 +18,9 @@ func tinySegments(n int, r *rand.Rand) []Segment {
 	segs := make([]Segment, n)
 	for i := range segs {
 		T := 3 + r.IntN(6)
-		s := Segment{Chars: make([]int32, T), Dict: make([]uint8, T), Tags: make([]int32, T)}
+		s := Segment{Chars: make([]int32, T), Dict: make([]uint8, T), Tags: make([]int32, T), Match: make([]lexicon.MatchBits, T)}
 		for t := 0; t < T; t++ {
+			s.Match[t] = lexicon.MatchBits{r.Uint64() & r.Uint64(), r.Uint64() & r.Uint64() & r.Uint64()}
 			c := int32(9 + r.IntN(4))
 			switch {
 			case t+1 < T && r.IntN(4) == 0:
@@ -46,10 +48,21 @@ func tinyConfig(attention string) Config {
 // TestGradCheck compares the tagger's backward with central finite differences of its loss,
 // for every parameter tensor (a few elements each), with and without attention.
 func TestGradCheck(t *testing.T) {
-	for _, att := range []string{"none", "full", "window"} {
-		t.Run(att, func(t *testing.T) {
+	for _, tc := range []struct {
+		att   string
+		match bool // the all-matches block, dictionary kept out of dropout
+	}{{"none", false}, {"full", false}, {"window", false}, {"none", true}, {"full", true}} {
+		name := tc.att
+		if tc.match {
+			name += "+match"
+		}
+		t.Run(name, func(t *testing.T) {
 			be := cpu.New(1)
-			m, err := New(be, tinyConfig(att), testLabels, 7)
+			cfg := tinyConfig(tc.att)
+			if tc.match {
+				cfg.MatchFeatures, cfg.DictNoDropout = lexicon.NumMatchFeatures, true
+			}
+			m, err := New(be, cfg, testLabels, 7)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,5 +188,54 @@ func TestSpans(t *testing.T) {
 	}
 	if _, err := TagSetFromLabels([]string{"O", "B-X", "I-Y"}); err == nil {
 		t.Error("mismatched pair accepted")
+	}
+}
+
+// TestDictNoDropout checks that with DictNoDropout the training forward drops character
+// units only: the dictionary and match columns of the GRU input are exactly the features.
+func TestDictNoDropout(t *testing.T) {
+	be := cpu.New(1)
+	cfg := tinyConfig("none")
+	cfg.Dropout, cfg.MatchFeatures, cfg.DictNoDropout = 0.5, lexicon.NumMatchFeatures, true
+	m, err := New(be, cfg, testLabels, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs := tinySegments(3, rand.New(rand.NewPCG(1, 2)))
+	b, err := MakeBatch(segs, []int{0, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetTraining(true)
+	ctx, err := m.forward(b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.free(be)
+	x, _ := be.ToSlice(ctx.x)
+	dictW, _ := be.ToSlice(m.Dict.Weight.Value)
+	D, M, in := cfg.DictDim, cfg.MatchFeatures, cfg.InputDim()
+	zeros := 0
+	for p := 0; p < b.T*b.B; p++ {
+		row := x[p*in : (p+1)*in]
+		for k := 0; k < cfg.CharDim; k++ {
+			if row[k] == 0 {
+				zeros++
+			}
+		}
+		f := int(b.Dict[p])
+		for k := 0; k < D; k++ {
+			if row[cfg.CharDim+k] != dictW[f*D+k] {
+				t.Fatalf("position %d: dictionary column %d is %v, want %v", p, k, row[cfg.CharDim+k], dictW[f*D+k])
+			}
+		}
+		for k := 0; k < M; k++ {
+			if row[cfg.CharDim+D+k] != b.Match[p*M+k] {
+				t.Fatalf("position %d: match column %d is %v, want %v", p, k, row[cfg.CharDim+D+k], b.Match[p*M+k])
+			}
+		}
+	}
+	if zeros == 0 {
+		t.Errorf("no character unit was dropped")
 	}
 }

@@ -47,7 +47,9 @@ func syntheticDocs(n int, seed uint64) []corpus.Document {
 	return docs
 }
 
-func setup(t *testing.T, dict bool) (*Model, *Encoder, []Segment, []corpus.Document) {
+// setup builds a small model and its synthetic data. features is "chars", "dict" (the BiMM
+// feature block) or "match" (BiMM block + all-matches block, dictionary kept out of dropout).
+func setup(t *testing.T, features string) (*Model, *Encoder, []Segment, []corpus.Document) {
 	t.Helper()
 	train := syntheticDocs(40, 1)
 	dev := syntheticDocs(10, 2)
@@ -61,7 +63,7 @@ func setup(t *testing.T, dict bool) (*Model, *Encoder, []Segment, []corpus.Docum
 	}
 	enc := &Encoder{Vocab: text.BuildVocab(texts, 1, text.VocabOptions{}), Tags: tags, MaxLen: 16}
 	cfg := Config{Vocab: enc.Vocab.Len(), Tags: tags.Len(), CharDim: 16, Hidden: 16, Attention: "full", Heads: 2, Dropout: 0.1}
-	if dict {
+	if features != "chars" {
 		b := lexicon.NewBuilder(nil)
 		for _, term := range []string{"头痛", "腹部"} {
 			if _, err := b.AddListTerm(term, lexicon.TypeSymptom, "test"); err != nil {
@@ -72,6 +74,9 @@ func setup(t *testing.T, dict bool) (*Model, *Encoder, []Segment, []corpus.Docum
 			t.Fatal(err)
 		}
 		cfg.DictDim, cfg.DictFeatures = 4, len(lexicon.FeatureLabels())
+		if features == "match" {
+			cfg.MatchFeatures, cfg.DictNoDropout, enc.Match = lexicon.NumMatchFeatures, true, true
+		}
 	}
 	m, err := New(cpu.New(1), cfg, tags.Labels, 3)
 	if err != nil {
@@ -91,7 +96,16 @@ func setup(t *testing.T, dict bool) (*Model, *Encoder, []Segment, []corpus.Docum
 // TestTrainLearns trains on a synthetic task and requires a high dev F1, then checks that a
 // bundle round trip (float32 and int8) predicts the same entities.
 func TestTrainLearns(t *testing.T) {
-	m, enc, segs, dev := setup(t, true)
+	for _, features := range []string{"dict", "match"} {
+		t.Run(features, func(t *testing.T) { testTrainLearns(t, features) })
+	}
+}
+
+func testTrainLearns(t *testing.T, features string) {
+	m, enc, segs, dev := setup(t, features)
+	if features == "match" && segs[0].Match == nil {
+		t.Fatal("the encoder produced no match features")
+	}
 	cfg := TrainConfig{Epochs: 12, BatchSize: 8, LR: 1e-2, ClipNorm: 5, Seed: 1}
 	tr, err := NewTrainer(m, enc, cfg, segs, dev)
 	if err != nil {
@@ -136,6 +150,9 @@ func TestTrainLearns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if enc2.Match != enc.Match || m2.Cfg != m.Cfg {
+			t.Fatalf("bundle round trip: match %v → %v, config %+v → %+v", enc.Match, enc2.Match, m.Cfg, m2.Cfg)
+		}
 		got, err := m2.Predict(context.Background(), enc2, dev, 4)
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +177,7 @@ func TestTrainLearns(t *testing.T) {
 // gives exactly the weights and history of 4 uninterrupted epochs.
 func TestResume(t *testing.T) {
 	cfg := TrainConfig{Epochs: 4, BatchSize: 8, LR: 5e-3, ClipNorm: 5, Seed: 5}
-	m1, enc, segs, dev := setup(t, false)
+	m1, enc, segs, dev := setup(t, "chars")
 	full, err := NewTrainer(m1, enc, cfg, segs, dev)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +187,7 @@ func TestResume(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m2, _, _, _ := setup(t, false)
+	m2, _, _, _ := setup(t, "chars")
 	part, err := NewTrainer(m2, enc, cfg, segs, dev)
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +201,7 @@ func TestResume(t *testing.T) {
 	if err := part.SaveCheckpoint(ckpt); err != nil {
 		t.Fatal(err)
 	}
-	m3, _, _, _ := setup(t, false)
+	m3, _, _, _ := setup(t, "chars")
 	resumed, err := NewTrainer(m3, enc, cfg, segs, dev)
 	if err != nil {
 		t.Fatal(err)
