@@ -98,6 +98,14 @@ func gateGrain(h int) int { return max(1, 1024/max(h, 1)) }
 // (gemm_js.go); nil everywhere else.
 var gruRowHook func(row, hp, h, out []float32) bool
 
+// gruSeqHook, when set, runs all the time steps of a GRU direction after the input projection
+// (the step loop of GRU below, with the hidden-to-hidden product through the prepacked
+// p.whhT: hp and h are the loop's [B, 3H] and [B, H] buffers) in one call, with the same
+// operations in the same order, and reports whether it did (false: the loop runs). The
+// browser build sets it to gemm.wasm's gruSeq (gemm_js.go): one crossing into JavaScript per
+// direction instead of 1 + B per time step. nil everywhere else.
+var gruSeqHook func(p *rnnPass, h, hp []float32) bool
+
 func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 	const op = "GRU"
 	d, err := tensor.CheckRNN(op, 3, w, seq)
@@ -112,6 +120,15 @@ func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 	c.inputProjection(p)
 	h := initState(seq.H0, p.B*H)
 	hp := make([]float32, p.B*3*H)
+	if gruSeqHook != nil {
+		if p.whhT == nil {
+			p.whhT = prepackB(true, p.whh, p.H, p.H, 3*H)
+		}
+		if gruSeqHook(p, h, hp) {
+			copy(f32(seq.HT), h)
+			return nil
+		}
+	}
 	for s := range p.T {
 		t := p.time(s)
 		c.hiddenProjection(p, hp, h)
