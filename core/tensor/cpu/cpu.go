@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bingli/bingli/core/tensor"
 )
@@ -40,6 +41,80 @@ func (c *Backend) Threads() int { return c.threads }
 // storage is the CPU's tensor.Storage.
 type storage struct {
 	data []float32
+	// frozen is set by Freeze: the values will not change again, so derived layouts of them
+	// (packs: the packed GEMM panels of a weight) may be computed once and kept.
+	frozen atomic.Bool
+	mu     sync.Mutex
+	packs  map[packKey]*packedB
+}
+
+// packKey identifies one packed layout of a frozen storage: op(B) (k×n, row stride ldb,
+// transposed when transB) starting at element 0.
+type packKey struct {
+	transB    bool
+	ldb, k, n int
+}
+
+// thaw drops the frozen mark and the cached layouts (the values are about to change).
+func (s *storage) thaw() {
+	if !s.frozen.Load() {
+		return
+	}
+	s.mu.Lock()
+	s.frozen.Store(false)
+	s.packs = nil
+	s.mu.Unlock()
+}
+
+// Freeze marks the tensors as immutable from now on, the promise an inference engine can
+// make for its weights: the recurrent ops then pack a frozen weight into the GEMM's panel
+// layout once and reuse it at every call instead of packing it again each time (the
+// browser's small records spent a few percent of their time repacking the same weights).
+// The cached panels are exact copies, so results do not change. A frozen tensor must not be
+// written by any op afterwards; Upload, Copy and Fill into it thaw it (and drop the
+// cache) first, and Free drops it. Views share their storage, so freezing a view freezes
+// the whole storage.
+func (c *Backend) Freeze(ts ...*tensor.Tensor) error {
+	if err := own("Freeze", ts...); err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if t != nil {
+			t.Storage().(*storage).frozen.Store(true)
+		}
+	}
+	return nil
+}
+
+// packedWeight returns the packed panels of op(B) for the frozen tensor t's storage (k×n,
+// row stride ldb), packing them on first use; nil when t is not frozen or op(B) is too wide
+// to prepack (callers then pack as usual).
+func packedWeight(t *tensor.Tensor, transB bool, ldb, k, n int) *packedB {
+	if t == nil {
+		return nil
+	}
+	s, ok := t.Storage().(*storage)
+	if !ok || !s.frozen.Load() {
+		return nil
+	}
+	key := packKey{transB: transB, ldb: ldb, k: k, n: n}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.frozen.Load() {
+		return nil
+	}
+	if pb, ok := s.packs[key]; ok {
+		return pb
+	}
+	pb := prepackB(transB, s.data, ldb, k, n)
+	if pb == nil {
+		return nil
+	}
+	if s.packs == nil {
+		s.packs = map[packKey]*packedB{}
+	}
+	s.packs[key] = pb
+	return pb
 }
 
 func (s *storage) Len() int { return len(s.data) }
@@ -80,6 +155,7 @@ func (c *Backend) Upload(dst *tensor.Tensor, data []float32) error {
 	if len(data) != dst.Size() {
 		return fmt.Errorf("Upload: %d values into %v: %w", len(data), dst, tensor.ErrShape)
 	}
+	dst.Storage().(*storage).thaw()
 	copy(f32(dst), data)
 	return nil
 }
@@ -113,6 +189,7 @@ func (c *Backend) Copy(dst, src *tensor.Tensor) error {
 	if err := own(op, dst, src); err != nil {
 		return err
 	}
+	dst.Storage().(*storage).thaw()
 	copy(f32(dst), f32(src))
 	return nil
 }
@@ -122,6 +199,7 @@ func (c *Backend) Fill(dst *tensor.Tensor, v float32) error {
 	if err := own("Fill", dst); err != nil {
 		return err
 	}
+	dst.Storage().(*storage).thaw()
 	d := f32(dst)
 	for i := range d {
 		d[i] = v
@@ -136,6 +214,7 @@ func (c *Backend) Free(t *tensor.Tensor) {
 		return
 	}
 	if s, ok := t.Storage().(*storage); ok {
+		s.thaw()
 		s.data = nil
 	}
 }

@@ -15,6 +15,8 @@ type rnnPass struct {
 	// whhT and whhN are WHHᵀ and WHH prepacked for the per-step products of the forward
 	// (h·WHHᵀ) and the backward (dG·WHH); nil when too wide to prepack.
 	whhT, whhN *packedB
+	// wihT is WIHᵀ prepacked for the input projection when WIH is frozen (inference), else nil.
+	wihT *packedB
 }
 
 func (c *Backend) rnnPass(op string, gates int, w tensor.RNNWeights, seq *tensor.RNNSequence, d tensor.RNNDims) (*rnnPass, error) {
@@ -25,12 +27,16 @@ func (c *Backend) rnnPass(op string, gates int, w tensor.RNNWeights, seq *tensor
 	if gates == 4 {
 		width = tensor.LSTMWorkWidth
 	}
+	g := gates * d.H
 	return &rnnPass{
 		RNNDims: d, gates: gates, width: width,
 		x: f32(seq.X), out: f32(seq.Out), work: f32(seq.Work),
 		wih: f32(w.WIH), whh: f32(w.WHH), bih: f32(w.BIH), bhh: f32(w.BHH),
 		lengths: seq.Lengths, reverse: seq.Reverse,
 		outW: seq.Out.Dim(2), outCol: seq.OutCol,
+		// Frozen weights (Backend.Freeze) come packed from their cache; nil otherwise.
+		wihT: packedWeight(w.WIH, true, d.In, d.In, g),
+		whhT: packedWeight(w.WHH, true, d.H, d.H, g),
 	}, nil
 }
 
@@ -49,12 +55,19 @@ func (p *rnnPass) active(t, b int) bool {
 
 // inputProjection writes X·WIHᵀ + BIH into the first gates·H columns of
 // every Work row.
+// The rows start as BIH and the product is added to them (one pass over the rows instead of
+// clearing them and adding the bias after), through the cached panels of a frozen WIH when
+// there are some.
 func (c *Backend) inputProjection(p *rnnPass) {
 	g, ld := p.gates*p.H, p.width*p.H
-	sgemm(defaultKernel, c.threads, false, true, p.T*p.B, g, p.In, 1, p.x, p.In, p.wih, p.In, 0, p.work, ld)
 	for r := range p.T * p.B {
-		axpy(p.work[r*ld:r*ld+g], p.bih, 1)
+		copy(p.work[r*ld:r*ld+g], p.bih)
 	}
+	if p.wihT != nil {
+		sgemmPacked(defaultKernel, c.threads, p.T*p.B, 1, p.x, p.In, p.wihT, 1, p.work, ld)
+		return
+	}
+	sgemm(defaultKernel, c.threads, false, true, p.T*p.B, g, p.In, 1, p.x, p.In, p.wih, p.In, 1, p.work, ld)
 }
 
 // hiddenProjection sets hp = h·WHHᵀ + BHH for the [B, H] state h.
