@@ -14,6 +14,10 @@
 // zero and adds a·b (multiply, then add: no fused multiply-add) over k in order, then is
 // added to C, exactly as kernelFast does, so the result is bit-identical to the pure-Go path.
 //
+// The module also exports panelsA (A read unpacked), sigmoid, tanh, gruRow (one GRU row step)
+// and gruSeq (a whole GRU direction: every time step's hidden-to-hidden product through
+// panelsA and row updates through gruRow, in one call); see their bodies below.
+//
 // Usage: go run ./wasm/gemmsimd -o web/gemm.wasm (./build.sh web runs it).
 package main
 

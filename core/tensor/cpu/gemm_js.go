@@ -18,7 +18,8 @@ import (
 // per call, with the byte addresses of the Go slices (the Go heap does not move, and nothing
 // else runs during the call). It adds in kernelFast's order without fused multiply-adds, so
 // the results are bit-identical. The same module has panelsA (A read unpacked, skipping
-// packA), the gates' sigmoid and tanh, and a whole GRU row step (gruRow), likewise exact. Without the function (node, the tests, a browser without
+// packA), the gates' sigmoid and tanh, a whole GRU row step (gruRow) and a whole GRU
+// direction, all its time steps in one call (gruSeq), likewise exact. Without the function (node, the tests, a browser without
 // wasm SIMD) the pure-Go kernel runs.
 
 func init() {
