@@ -116,6 +116,9 @@ func LoadEngine(name string, files map[string][]byte, pins map[string]string) (*
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
 	be := cpu.New(1)
+	// The model frees its activations after each decode: keep their buffers for the next call
+	// instead of allocating (and later collecting) them again.
+	be.Recycle(32 << 20)
 	mt, err := pipeline.NewModelTagger(be, b)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)

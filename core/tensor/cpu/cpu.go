@@ -13,6 +13,7 @@ package cpu
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,72 @@ import (
 // distinct destination tensors.
 type Backend struct {
 	threads int
+	recycle *recycler // nil unless Recycle enabled it
+}
+
+// recycler keeps the buffers of freed tensors for later New calls (Backend.Recycle): lists of
+// free slices by capacity class (a power of two of floats), at most max bytes in all.
+type recycler struct {
+	mu         sync.Mutex
+	free       [64][][]float32
+	bytes, max int
+}
+
+// minRecycle is the smallest tensor (floats) whose buffer is recycled; smaller ones are cheap
+// for Go's allocator.
+const minRecycle = 4096
+
+// Recycle makes the backend keep the buffers of freed tensors of at least minRecycle floats,
+// up to maxBytes in all, and hand them to later New calls (cleared, as New's contract
+// requires) instead of allocating: for an inference loop that frees its activations after
+// each call (the browser engine allocated about 1.2 MB of work tensors per 200-character
+// record). Buffers are allocated with a power-of-two capacity so freed ones fit later
+// requests of other sizes. maxBytes ≤ 0 turns recycling off (and drops what was kept).
+// Freeing a tensor hands its buffer on, so no op may use a freed tensor or its views, which
+// Free's contract already forbids (they fail with an error).
+func (c *Backend) Recycle(maxBytes int) {
+	if maxBytes <= 0 {
+		c.recycle = nil
+		return
+	}
+	c.recycle = &recycler{max: maxBytes}
+}
+
+// alloc returns n zeroed floats, from the recycler when it has a buffer of n's class.
+func (c *Backend) alloc(n int) []float32 {
+	r := c.recycle
+	if r == nil || n < minRecycle {
+		return make([]float32, n)
+	}
+	class := bits.Len(uint(n - 1))
+	r.mu.Lock()
+	if l := r.free[class]; len(l) > 0 {
+		d := l[len(l)-1]
+		l[len(l)-1] = nil
+		r.free[class] = l[:len(l)-1]
+		r.bytes -= 4 * cap(d)
+		r.mu.Unlock()
+		d = d[:n]
+		clear(d)
+		return d
+	}
+	r.mu.Unlock()
+	return make([]float32, n, 1<<class)
+}
+
+// release hands d to the recycler when it is one of its classes and there is room.
+func (c *Backend) release(d []float32) {
+	r := c.recycle
+	if r == nil || cap(d) < minRecycle || cap(d)&(cap(d)-1) != 0 {
+		return
+	}
+	class := bits.Len(uint(cap(d) - 1))
+	r.mu.Lock()
+	if r.bytes+4*cap(d) <= r.max {
+		r.free[class] = append(r.free[class], d[:0])
+		r.bytes += 4 * cap(d)
+	}
+	r.mu.Unlock()
 }
 
 // New returns a CPU backend that uses up to threads goroutines per op;
@@ -132,7 +199,7 @@ func (c *Backend) New(shape ...int) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("New: %w", err)
 	}
-	return c.wrap(make([]float32, n), shape)
+	return c.wrap(c.alloc(n), shape)
 }
 
 // FromSlice implements tensor.Memory.
@@ -215,6 +282,9 @@ func (c *Backend) Free(t *tensor.Tensor) {
 	}
 	if s, ok := t.Storage().(*storage); ok {
 		s.thaw()
+		if s.data != nil {
+			c.release(s.data)
+		}
 		s.data = nil
 	}
 }
