@@ -116,6 +116,9 @@ func LoadEngine(name string, files map[string][]byte, pins map[string]string) (*
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
 	be := cpu.New(1)
+	// The model frees its activations after each decode: keep their buffers for the next call
+	// instead of allocating (and later collecting) them again.
+	be.Recycle(32 << 20)
 	mt, err := pipeline.NewModelTagger(be, b)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
@@ -123,6 +126,13 @@ func LoadEngine(name string, files map[string][]byte, pins map[string]string) (*
 	m, enc, err := tagger.FromBundle(be, b)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	// The engine only infers: its weights never change, so the backend may pack the recurrent
+	// weights once and keep them (cpu.Backend.Freeze) instead of packing them at every call.
+	for _, p := range m.Parameters() {
+		if err := be.Freeze(p.Value); err != nil {
+			return nil, fmt.Errorf("load %s: %w", name, err)
+		}
 	}
 	return &Engine{Name: name, Schema: b.Config.Schema, Types: enc.Tags.Types(), MaxChars: DefaultMaxChars, Batch: DefaultBatch, mt: mt, model: m, enc: enc}, nil
 }

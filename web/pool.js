@@ -96,7 +96,7 @@ class BingliPool {
     const t0 = performance.now();
     const cps = Array.from(text);
     let chunks = [[0, cps.length]];
-    if (this.size > 1 && cps.length >= 400) {
+    if (this.size > 1 && cps.length >= BingliPool.splitMin) {
       chunks = (await this.send(this.idlest(), 'split', [text, this.size])).chunks;
     }
     const parts = await Promise.all(chunks.map((c, i) => {
@@ -116,7 +116,11 @@ class BingliPool {
   }
 
   // analyze tags (in parallel) and de-identifies text: {entities, phi, masked, tagMs, deidMs}.
+  // A text the pool would not split (one worker, or fewer UTF-16 units, hence characters, than
+  // splitMin) goes to one worker as one message that tags and de-identifies it there: one
+  // round trip instead of two.
   async analyze(text, deidOpts) {
+    if (this.size === 1 || text.length < BingliPool.splitMin) return this.send(this.idlest(), 'analyze', [text, deidOpts || {}]);
     const t = await this.tag(text);
     const t1 = performance.now();
     const opts = Object.assign({}, deidOpts || {}, { protected: t.entities.map((e) => [e.start, e.end]) });
@@ -126,5 +130,12 @@ class BingliPool {
 
   terminate() { this.workers.forEach((w) => w.terminate()); this.workers = []; }
 }
+
+// splitMin: the shortest text (code points) tag splits over the workers. Below it the extra
+// round trips (split, one tag per worker, then de-identification) cost more than the
+// parallel tagging saves: in web/bench.html on the 2-core dev machine (docs/BENCHMARKS.md),
+// after the whole-recurrence kernel, splitting a 1,000-character record was slower than one
+// worker (24.7 vs 20.6 ms) and a 5,000-character one faster (79.4 vs 96.2 ms).
+BingliPool.splitMin = 2000;
 
 self.BingliPool = BingliPool;

@@ -15,8 +15,8 @@ function call(op, ...args) {
 }
 
 // simd: the compiled gemm.wasm (or null): it imports this instance's memory and its panels, panelsA,
-// sigmoid, tanh and gruRow functions become globalThis.bingliSgemm, bingliSgemmA, bingliSigmoid,
-// bingliTanh and bingliGRURow,
+// sigmoid, tanh, gruRow and gruSeq functions become globalThis.bingliSgemm, bingliSgemmA,
+// bingliSigmoid, bingliTanh, bingliGRURow and bingliGRUSeq,
 // which the Go side calls for its matrix products and recurrent gates
 // (core/tensor/cpu/gemm_js.go); without them Go computes with its own code.
 async function init({ module, model, files, batch, simd }) {
@@ -33,6 +33,7 @@ async function init({ module, model, files, batch, simd }) {
       self.bingliSigmoid = kernel.exports.sigmoid;
       self.bingliTanh = kernel.exports.tanh;
       self.bingliGRURow = kernel.exports.gruRow;
+      self.bingliGRUSeq = kernel.exports.gruSeq;
     } catch (e) {
       console.warn('gemm.wasm not instantiated, using the Go kernel:', e);
     }

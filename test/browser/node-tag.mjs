@@ -21,6 +21,7 @@ async function start(simd) {
   delete globalThis.bingliSigmoid;
   delete globalThis.bingliTanh;
   delete globalThis.bingliGRURow;
+  delete globalThis.bingliGRUSeq;
   const go = new Go();
   const ready = new Promise((resolve) => { globalThis.bingliReady = resolve; });
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(wasmPath), go.importObject);
@@ -33,6 +34,7 @@ async function start(simd) {
     globalThis.bingliSigmoid = k.instance.exports.sigmoid;
     globalThis.bingliTanh = k.instance.exports.tanh;
     globalThis.bingliGRURow = k.instance.exports.gruRow;
+    globalThis.bingliGRUSeq = k.instance.exports.gruSeq;
   }
   const api = globalThis.bingli;
   const call = (op, ...a) => { const o = JSON.parse(api[op](...a)); if (o && o.error) throw new Error(o.error); return o; };

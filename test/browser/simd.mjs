@@ -2,7 +2,8 @@
 // references, bit for bit: panels and panelsA add in kernelFast's order (packed panels or A
 // itself, edge tiles);
 // sigmoid and tanh follow expf, sigmoidSlice and tanhSlice of core/tensor/cpu/mathf.go;
-// gruRow follows the loop body of Backend.GRU (core/tensor/cpu/rnn.go).
+// gruRow follows the loop body of Backend.GRU (core/tensor/cpu/rnn.go), gruSeq its whole step
+// loop (hidden-to-hidden product through packed panels, row steps, padded rows zeroed).
 // Run by e2e.mjs (and alone: node simd.mjs) after ./build.sh web.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -86,6 +87,53 @@ export async function checkSIMD(wasmPath) {
     }
     cases++;
   }
+  // gruSeq: a whole GRU direction (Backend.GRU's step loop after the input projection: hp =
+  // bhh + h·W_hhᵀ through the packed panels, then the row step or, past a sequence's length,
+  // zeroed rows) against a float32 port of that loop; lengths 0 means all steps valid.
+  const sig = (x) => f(1 / f(1 + expf(f(-x)))), th = (x) => f(f(2 / f(1 + expf(f(-2 * x)))) - 1);
+  for (const [T, B, H, lens, reverse, ldPad] of [[3, 1, 16, null, 0, 0], [9, 6, 64, [9, 7, 1, 9, 0, 4], 1, 0], [5, 7, 32, [5, 5, 3, 2, 5, 1, 4], 0, 4],
+    [4, 2, 16, null, 1, 8], [6, 13, 20, [6, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5], 1, 0]]) {
+    const heap = new Float32Array(memory.buffer), ints = new Int32Array(memory.buffer);
+    const G = 3 * H, ld = 5 * H + ldPad, outW = 2 * H + 3, np = Math.ceil(G / NR) * NR;
+    const W = Array.from({ length: G * H }, () => f(rnd() * 0.5)), bhh = Array.from({ length: G }, () => rnd());
+    const L = 32, WK = L + B + 3, O = WK + T * B * ld + 1, PB = O + T * B * outW + 5, BH = PB + np * H + 3, HS = BH + G + 1, HP = HS + B * H + 3, TL = HP + B * G + 1;
+    for (let x = 0; x < T * B * ld; x++) heap[WK + x] = f(rnd() * 4);
+    for (let x = 0; x < T * B * outW; x++) heap[O + x] = rnd();
+    for (let x = 0; x < B * H; x++) heap[HS + x] = rnd();
+    // W_hhᵀ packed as prepackB(true, W, H, H, 3H) packs it: panels of NR columns, k-major.
+    for (let jp = 0; jp < np; jp += NR) for (let p = 0; p < H; p++) for (let j = 0; j < NR; j++) heap[PB + jp * H + p * NR + j] = jp + j < G ? W[(jp + j) * H + p] : 0;
+    heap.set(bhh, BH);
+    if (lens) ints.set(lens, L);
+    const work = heap.slice(WK, WK + T * B * ld), out = heap.slice(O, O + T * B * outW), h = heap.slice(HS, HS + B * H);
+    for (let s = 0; s < T; s++) {
+      const t = reverse ? T - 1 - s : s;
+      for (let b = 0; b < B; b++) {
+        const r0 = (t * B + b) * ld, o0 = (t * B + b) * outW + H;
+        if (lens && !(t < lens[b])) { work.fill(0, r0, r0 + ld); out.fill(0, o0, o0 + H); continue; }
+        const hp = new Array(G);
+        for (let j = 0; j < G; j++) {
+          let acc = 0;
+          for (let p = 0; p < H; p++) acc = f(acc + f(h[b * H + p] * W[j * H + p]));
+          hp[j] = f(bhh[j] + acc);
+        }
+        for (let j = 0; j < H; j++) {
+          const r = sig(f(work[r0 + j] + hp[j])), z = sig(f(work[r0 + H + j] + hp[H + j]));
+          const n = th(f(work[r0 + 2 * H + j] + f(r * hp[2 * H + j])));
+          const hprev = h[b * H + j], hn = f(f(f(1 - z) * n) + f(z * hprev));
+          work[r0 + j] = r; work[r0 + H + j] = z; work[r0 + 2 * H + j] = n; work[r0 + 3 * H + j] = hp[2 * H + j]; work[r0 + 4 * H + j] = hprev;
+          h[b * H + j] = hn;
+          out[o0 + j] = hn;
+        }
+      }
+    }
+    instance.exports.gruSeq(T, B, H, WK * 4, ld, (O + H) * 4, outW, lens ? L * 4 : 0, reverse, PB * 4, BH * 4, HS * 4, HP * 4, TL * 4);
+    for (const [what, base, want] of [['work', WK, work], ['out', O, out], ['h', HS, h]]) {
+      for (let x = 0; x < want.length; x++) {
+        if (!Object.is(heap[base + x], want[x])) throw new Error(`gemm.wasm gruSeq T=${T} B=${B} H=${H} reverse=${reverse}: ${what}[${x}] = ${heap[base + x]}, want ${want[x]}`);
+      }
+    }
+    cases++;
+  }
   return cases;
 }
 
@@ -111,5 +159,5 @@ function expf(x) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const n = await checkSIMD(process.argv[2] || path.resolve(here, '../../web/gemm.wasm'));
-  console.log(`gemm.wasm: ${n} cases (panels, panelsA, sigmoid, tanh, gruRow) bit-identical to the float32 reference`);
+  console.log(`gemm.wasm: ${n} cases (panels, panelsA, sigmoid, tanh, gruRow, gruSeq) bit-identical to the float32 reference`);
 }

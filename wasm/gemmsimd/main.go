@@ -14,6 +14,10 @@
 // zero and adds a·b (multiply, then add: no fused multiply-add) over k in order, then is
 // added to C, exactly as kernelFast does, so the result is bit-identical to the pure-Go path.
 //
+// The module also exports panelsA (A read unpacked), sigmoid, tanh, gruRow (one GRU row step)
+// and gruSeq (a whole GRU direction: every time step's hidden-to-hidden product through
+// panelsA and row updates through gruRow, in one call); see their bodies below.
+//
 // Usage: go run ./wasm/gemmsimd -o web/gemm.wasm (./build.sh web runs it).
 package main
 
@@ -45,12 +49,17 @@ func Module() []byte {
 	var m bytes.Buffer
 	m.Write([]byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}) // \0asm, version 1
 	// Type section: (func (param i32 × 10)), (func (param i32 × 2)), (func (param i32 × 3)),
-	// (func (param i32 × 5)).
-	typ := []byte{0x04, 0x60, 0x0a}
+	// (func (param i32 × 5)), (func (param i32 × 14)).
+	typ := []byte{0x05, 0x60, 0x0a}
 	for range 10 {
 		typ = append(typ, i32)
 	}
 	typ = append(typ, 0x00, 0x60, 0x02, i32, i32, 0x00, 0x60, 0x03, i32, i32, i32, 0x00, 0x60, 0x05, i32, i32, i32, i32, i32, 0x00)
+	typ = append(typ, 0x60, gruSeqParams)
+	for range gruSeqParams {
+		typ = append(typ, i32)
+	}
+	typ = append(typ, 0x00)
 	section(&m, 1, typ)
 	// Import section: env.memory, at least one page, no maximum (Go's memory grows).
 	imp := []byte{0x01}
@@ -58,15 +67,15 @@ func Module() []byte {
 	imp = append(imp, name("memory")...)
 	imp = append(imp, 0x02, 0x00, 0x01)
 	section(&m, 2, imp)
-	section(&m, 3, []byte{0x05, 0x00, 0x00, 0x01, 0x02, 0x03}) // panels, panelsA, sigmoid, tanh, gruRow
-	exp := []byte{0x05}
-	for f, n := range []string{"panels", "panelsA", "sigmoid", "tanh", "gruRow"} {
+	section(&m, 3, []byte{0x06, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04}) // panels, panelsA, sigmoid, tanh, gruRow, gruSeq
+	exp := []byte{0x06}
+	for f, n := range []string{"panels", "panelsA", "sigmoid", "tanh", "gruRow", "gruSeq"} {
 		exp = append(exp, name(n)...)
 		exp = append(exp, 0x00, byte(f))
 	}
 	section(&m, 7, exp)
-	code := []byte{0x05}
-	for _, body := range [][]byte{panelsBody(false), panelsBody(true), sigmoidBody(), tanhBody(), gruRowBody()} {
+	code := []byte{0x06}
+	for _, body := range [][]byte{panelsBody(false), panelsBody(true), sigmoidBody(), tanhBody(), gruRowBody(), gruSeqBody()} {
 		code = append(code, uleb(uint64(len(body)))...)
 		code = append(code, body...)
 	}
@@ -566,6 +575,186 @@ func gruRowBody() []byte {
 		a.get(u)
 		a.v128store(0)
 	}, []int{x, y, z, q, hp})
+	a.end()
+	return a.b
+}
+
+// Function indices (the order of the function and code sections).
+const (
+	fnPanelsA = 1
+	fnGRURow  = 4
+)
+
+// gruSeqParams is the number of gruSeq's parameters.
+const gruSeqParams = 14
+
+// gruSeqBody is gruSeq(T, B, H, work, ld, out, outW, lengths, reverse, pb, bhh, h, hp, tile): a
+// whole direction of Backend.GRU after the input projection (core/tensor/cpu/rnn.go), all T
+// steps in one call instead of 1 + B calls per step. Step s processes t = T−1−s when reverse
+// ≠ 0, else t = s: hp[b] = bhh (3H floats) for every batch row b; hp += h·W_hhᵀ through
+// panelsA (kb = H, B rows, columns [0, 3H), A = h with stride H, the prepacked panels pb,
+// ldc = 3H); then for each b, when lengths is 0 or t < lengths[b] (int32s), gruRow(work row
+// (t·B+b), hp[b], h[b], out row (t·B+b), H), else the work row (ld floats) and the out row
+// (H floats) are zeroed and h[b] is kept. work and out are byte addresses of row 0 (out
+// already offset to its column), ld and outW row strides in floats. It calls the same
+// panelsA and gruRow functions in the same order as the Go loop calls them, so the results
+// are those of the step-by-step path, bit for bit.
+func gruSeqBody() []byte {
+	var a asm
+	const (
+		T, B, H, work, ld, out, outW, lengths, reverse, pb, bhh, h, hp, tile = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+		s, t, b, idx, rowp, outp, g4                                         = 14, 15, 16, 17, 18, 19, 20
+	)
+	a.op(0x01, 7, i32)
+	// g4 = 3H·4 bytes: one hp row.
+	a.get(H)
+	a.cst(12)
+	a.mul()
+	a.set(g4)
+	a.cst(0)
+	a.set(s)
+	a.block() // over the steps
+	a.loop()
+	a.get(s)
+	a.get(T)
+	a.op(geS)
+	a.brIf(1)
+	// t = reverse ? T-1-s : s
+	a.get(T)
+	a.cst(1)
+	a.sub()
+	a.get(s)
+	a.sub()
+	a.get(s)
+	a.get(reverse)
+	a.op(0x1b) // select
+	a.set(t)
+	// hp rows = bhh
+	a.cst(0)
+	a.set(b)
+	a.block()
+	a.loop()
+	a.get(b)
+	a.get(B)
+	a.op(geS)
+	a.brIf(1)
+	a.get(hp)
+	a.get(b)
+	a.get(g4)
+	a.mul()
+	a.add()
+	a.get(bhh)
+	a.get(g4)
+	a.op(0xfc, 10, 0x00, 0x00) // memory.copy
+	a.addTo(b, 1)
+	a.br(0)
+	a.end()
+	a.end()
+	// hp += h·W_hhᵀ: panelsA(kb=H, m=B, j0=0, j1=3H, a=h, pb, c=hp, ldc=3H, tile, lda=H)
+	a.get(H)
+	a.get(B)
+	a.cst(0)
+	a.get(H)
+	a.cst(3)
+	a.mul()
+	a.get(h)
+	a.get(pb)
+	a.get(hp)
+	a.get(H)
+	a.cst(3)
+	a.mul()
+	a.get(tile)
+	a.get(H)
+	a.op(0x10, fnPanelsA) // call
+	// the gate update of every batch row
+	a.cst(0)
+	a.set(b)
+	a.block()
+	a.loop()
+	a.get(b)
+	a.get(B)
+	a.op(geS)
+	a.brIf(1)
+	a.get(t)
+	a.get(B)
+	a.mul()
+	a.get(b)
+	a.add()
+	a.set(idx)
+	a.get(work)
+	a.get(idx)
+	a.get(ld)
+	a.mul()
+	a.cst(4)
+	a.mul()
+	a.add()
+	a.set(rowp)
+	a.get(out)
+	a.get(idx)
+	a.get(outW)
+	a.mul()
+	a.cst(4)
+	a.mul()
+	a.add()
+	a.set(outp)
+	// active = lengths == 0 || t < lengths[b]
+	a.get(lengths)
+	a.op(0x45) // i32.eqz
+	a.if_()
+	a.cst(1)
+	a.set(idx) // idx is free again: reuse it as the flag
+	a.else_()
+	a.get(t)
+	a.get(lengths)
+	a.get(b)
+	a.cst(4)
+	a.mul()
+	a.add()
+	a.op(0x28) // i32.load
+	a.memarg(2, 0)
+	a.op(ltS)
+	a.set(idx)
+	a.end()
+	a.get(idx)
+	a.if_()
+	a.get(rowp)
+	a.get(hp)
+	a.get(b)
+	a.get(g4)
+	a.mul()
+	a.add()
+	a.get(h)
+	a.get(b)
+	a.get(H)
+	a.mul()
+	a.cst(4)
+	a.mul()
+	a.add()
+	a.get(outp)
+	a.get(H)
+	a.op(0x10, fnGRURow)
+	a.else_()
+	a.get(rowp)
+	a.cst(0)
+	a.get(ld)
+	a.cst(4)
+	a.mul()
+	a.op(0xfc, 11, 0x00) // memory.fill
+	a.get(outp)
+	a.cst(0)
+	a.get(H)
+	a.cst(4)
+	a.mul()
+	a.op(0xfc, 11, 0x00)
+	a.end()
+	a.addTo(b, 1)
+	a.br(0)
+	a.end()
+	a.end()
+	a.addTo(s, 1)
+	a.br(0)
+	a.end()
+	a.end()
 	a.end()
 	return a.b
 }

@@ -18,7 +18,8 @@ import (
 // per call, with the byte addresses of the Go slices (the Go heap does not move, and nothing
 // else runs during the call). It adds in kernelFast's order without fused multiply-adds, so
 // the results are bit-identical. The same module has panelsA (A read unpacked, skipping
-// packA), the gates' sigmoid and tanh, and a whole GRU row step (gruRow), likewise exact. Without the function (node, the tests, a browser without
+// packA), the gates' sigmoid and tanh, a whole GRU row step (gruRow) and a whole GRU
+// direction, all its time steps in one call (gruSeq), likewise exact. Without the function (node, the tests, a browser without
 // wasm SIMD) the pure-Go kernel runs.
 
 func init() {
@@ -27,6 +28,7 @@ func init() {
 	sigmoidHook = sigmoidJS
 	tanhHook = tanhJS
 	gruRowHook = gruRowJS
+	gruSeqHook = gruSeqJS
 }
 
 // microKernel is the portable Go micro-kernel (the fallback).
@@ -46,7 +48,7 @@ func KernelName() string {
 
 // simdFn, simdAFn, sigmoidFn, tanhFn and gruRowFn are the registered kernels once found; each is looked up again
 // at every call until then (the worker registers them after the Go program has started).
-var simdFn, simdAFn, sigmoidFn, tanhFn, gruRowFn js.Value
+var simdFn, simdAFn, sigmoidFn, tanhFn, gruRowFn, gruSeqFn js.Value
 
 func simdKernel() js.Value { return lookup(&simdFn, "bingliSgemm") }
 
@@ -153,6 +155,45 @@ func gruRowJS(row, hp, h, out []float32) bool {
 	runtime.KeepAlive(hp)
 	runtime.KeepAlive(h)
 	runtime.KeepAlive(out)
+	return true
+}
+
+// gruSeqJS runs a whole GRU direction's recurrence (gruSeqHook) in gemm.wasm's gruSeq: one
+// crossing for all T steps instead of 1 + B per step. It takes the shapes gruRowJS and
+// panelsAJS take (H a multiple of 4, at least minGate; W_hh prepacked in one k block) and
+// checks every extent the kernel touches against the slices first.
+func gruSeqJS(p *rnnPass, h, hp []float32) bool {
+	H, B, T := p.H, p.B, p.T
+	ld := p.width * H
+	if H%4 != 0 || H < minGate || H > kc || B <= 0 || T <= 0 || p.whhT == nil || p.whhT.k != H || p.whhT.n != 3*H {
+		return false
+	}
+	f := lookup(&gruSeqFn, "bingliGRUSeq")
+	if !f.Truthy() {
+		return false
+	}
+	if len(p.work) < T*B*ld || ld < 5*H || len(p.out) < (T*B-1)*p.outW+p.outCol+H || p.outW < p.outCol+H ||
+		len(h) < B*H || len(hp) < B*3*H || len(p.bhh) < 3*H || len(p.whhT.data) < (3*H+nr-1)/nr*nr*H ||
+		(p.lengths != nil && len(p.lengths) < B) {
+		panic(fmt.Sprintf("cpu: SIMD gruSeq out of range: T=%d B=%d H=%d ld=%d outW=%d outCol=%d, len(work)=%d len(out)=%d len(h)=%d len(hp)=%d len(lengths)=%d",
+			T, B, H, ld, p.outW, p.outCol, len(p.work), len(p.out), len(h), len(hp), len(p.lengths)))
+	}
+	var lengths uintptr
+	if p.lengths != nil {
+		lengths = uintptr(unsafe.Pointer(unsafe.SliceData(p.lengths)))
+	}
+	reverse := 0
+	if p.reverse {
+		reverse = 1
+	}
+	var tile [mr * nr]float32
+	f.Invoke(T, B, H, addr(p.work), ld, addr(p.out[p.outCol:]), p.outW, lengths, reverse,
+		addr(p.whhT.data), addr(p.bhh), addr(h), addr(hp), uintptr(unsafe.Pointer(&tile)))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(p.lengths)
+	runtime.KeepAlive(h)
+	runtime.KeepAlive(hp)
+	runtime.KeepAlive(&tile)
 	return true
 }
 

@@ -15,6 +15,8 @@ type rnnPass struct {
 	// whhT and whhN are WHHᵀ and WHH prepacked for the per-step products of the forward
 	// (h·WHHᵀ) and the backward (dG·WHH); nil when too wide to prepack.
 	whhT, whhN *packedB
+	// wihT is WIHᵀ prepacked for the input projection when WIH is frozen (inference), else nil.
+	wihT *packedB
 }
 
 func (c *Backend) rnnPass(op string, gates int, w tensor.RNNWeights, seq *tensor.RNNSequence, d tensor.RNNDims) (*rnnPass, error) {
@@ -25,12 +27,16 @@ func (c *Backend) rnnPass(op string, gates int, w tensor.RNNWeights, seq *tensor
 	if gates == 4 {
 		width = tensor.LSTMWorkWidth
 	}
+	g := gates * d.H
 	return &rnnPass{
 		RNNDims: d, gates: gates, width: width,
 		x: f32(seq.X), out: f32(seq.Out), work: f32(seq.Work),
 		wih: f32(w.WIH), whh: f32(w.WHH), bih: f32(w.BIH), bhh: f32(w.BHH),
 		lengths: seq.Lengths, reverse: seq.Reverse,
 		outW: seq.Out.Dim(2), outCol: seq.OutCol,
+		// Frozen weights (Backend.Freeze) come packed from their cache; nil otherwise.
+		wihT: packedWeight(w.WIH, true, d.In, d.In, g),
+		whhT: packedWeight(w.WHH, true, d.H, d.H, g),
 	}, nil
 }
 
@@ -49,12 +55,19 @@ func (p *rnnPass) active(t, b int) bool {
 
 // inputProjection writes X·WIHᵀ + BIH into the first gates·H columns of
 // every Work row.
+// The rows start as BIH and the product is added to them (one pass over the rows instead of
+// clearing them and adding the bias after), through the cached panels of a frozen WIH when
+// there are some.
 func (c *Backend) inputProjection(p *rnnPass) {
 	g, ld := p.gates*p.H, p.width*p.H
-	sgemm(defaultKernel, c.threads, false, true, p.T*p.B, g, p.In, 1, p.x, p.In, p.wih, p.In, 0, p.work, ld)
 	for r := range p.T * p.B {
-		axpy(p.work[r*ld:r*ld+g], p.bih, 1)
+		copy(p.work[r*ld:r*ld+g], p.bih)
 	}
+	if p.wihT != nil {
+		sgemmPacked(defaultKernel, c.threads, p.T*p.B, 1, p.x, p.In, p.wihT, 1, p.work, ld)
+		return
+	}
+	sgemm(defaultKernel, c.threads, false, true, p.T*p.B, g, p.In, 1, p.x, p.In, p.wih, p.In, 1, p.work, ld)
 }
 
 // hiddenProjection sets hp = h·WHHᵀ + BHH for the [B, H] state h.
@@ -98,6 +111,14 @@ func gateGrain(h int) int { return max(1, 1024/max(h, 1)) }
 // (gemm_js.go); nil everywhere else.
 var gruRowHook func(row, hp, h, out []float32) bool
 
+// gruSeqHook, when set, runs all the time steps of a GRU direction after the input projection
+// (the step loop of GRU below, with the hidden-to-hidden product through the prepacked
+// p.whhT: hp and h are the loop's [B, 3H] and [B, H] buffers) in one call, with the same
+// operations in the same order, and reports whether it did (false: the loop runs). The
+// browser build sets it to gemm.wasm's gruSeq (gemm_js.go): one crossing into JavaScript per
+// direction instead of 1 + B per time step. nil everywhere else.
+var gruSeqHook func(p *rnnPass, h, hp []float32) bool
+
 func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 	const op = "GRU"
 	d, err := tensor.CheckRNN(op, 3, w, seq)
@@ -112,6 +133,15 @@ func (c *Backend) GRU(w tensor.RNNWeights, seq *tensor.RNNSequence) error {
 	c.inputProjection(p)
 	h := initState(seq.H0, p.B*H)
 	hp := make([]float32, p.B*3*H)
+	if gruSeqHook != nil {
+		if p.whhT == nil {
+			p.whhT = prepackB(true, p.whh, p.H, p.H, 3*H)
+		}
+		if gruSeqHook(p, h, hp) {
+			copy(f32(seq.HT), h)
+			return nil
+		}
+	}
 	for s := range p.T {
 		t := p.time(s)
 		c.hiddenProjection(p, hp, h)
