@@ -162,6 +162,37 @@ func TestMakeBatchLayout(t *testing.T) {
 			t.Fatalf("chars %v tags %v", b.Chars, b.Tags)
 		}
 	}
+	if b.Match != nil {
+		t.Errorf("match features in a batch of segments without them")
+	}
+
+	// Match features: time-major rows of 0/1, one per feature bit; padding rows stay 0.
+	segs[0].Match = []lexicon.MatchBits{{1 << 3, 0}, {0, 1 << 2}, {}}
+	segs[1].Match = []lexicon.MatchBits{{1, 0}}
+	if b, err = MakeBatch(segs, []int{0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	const M = lexicon.NumMatchFeatures
+	want := make([]float32, 3*2*M)
+	want[(0*2+0)*M+3] = 1  // t 0, segment 0, bit 3
+	want[(0*2+1)*M+0] = 1  // t 0, segment 1, bit 0
+	want[(1*2+0)*M+66] = 1 // t 1, segment 0, bit 64 + 2
+	if len(b.Match) != len(want) {
+		t.Fatalf("%d match values, want %d", len(b.Match), len(want))
+	}
+	for i := range want {
+		if b.Match[i] != want[i] {
+			t.Fatalf("match value %d (t %d, b %d, bit %d) is %v, want %v", i, i/M/2, i/M%2, i%M, b.Match[i], want[i])
+		}
+	}
+	segs[1].Match = nil
+	if _, err := MakeBatch(segs, []int{0, 1}); err == nil {
+		t.Error("segments with and without match features batched together")
+	}
+	segs[1].Match = []lexicon.MatchBits{{}, {}}
+	if _, err := MakeBatch(segs, []int{0, 1}); err == nil {
+		t.Error("a segment with more match features than characters accepted")
+	}
 	if _, err := MakeBatch(segs, nil); err == nil {
 		t.Error("empty batch accepted")
 	}
