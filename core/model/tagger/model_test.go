@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bingli/bingli/core/nn"
+	"github.com/bingli/bingli/core/tensor"
 	"github.com/bingli/bingli/core/tensor/cpu"
 	"github.com/bingli/bingli/lexicon"
 )
@@ -40,6 +41,20 @@ func tinySegments(n int, r *rand.Rand) []Segment {
 	return segs
 }
 
+// tinyModelBatch builds a model of cfg (seed 7) and a batch of three tiny segments.
+func tinyModelBatch(t *testing.T, be tensor.Backend, cfg Config) (*Model, *Batch) {
+	t.Helper()
+	m, err := New(be, cfg, testLabels, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := MakeBatch(tinySegments(3, rand.New(rand.NewPCG(1, 2))), []int{0, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, b
+}
+
 func tinyConfig(attention string) Config {
 	return Config{Vocab: 13, Tags: len(testLabels), CharDim: 5, DictDim: 3, DictFeatures: 4,
 		Hidden: 4, Attention: attention, Heads: 2, Window: 2, Dropout: 0}
@@ -62,15 +77,7 @@ func TestGradCheck(t *testing.T) {
 			if tc.match {
 				cfg.MatchFeatures, cfg.DictNoDropout = lexicon.NumMatchFeatures, true
 			}
-			m, err := New(be, cfg, testLabels, 7)
-			if err != nil {
-				t.Fatal(err)
-			}
-			segs := tinySegments(3, rand.New(rand.NewPCG(1, 2)))
-			b, err := MakeBatch(segs, []int{0, 1, 2})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, b := tinyModelBatch(t, be, cfg)
 			params := m.Parameters()
 			if err := nn.ZeroGrad(be, params); err != nil {
 				t.Fatal(err)
@@ -228,15 +235,7 @@ func TestDictNoDropout(t *testing.T) {
 	be := cpu.New(1)
 	cfg := tinyConfig("none")
 	cfg.Dropout, cfg.MatchFeatures, cfg.DictNoDropout = 0.5, lexicon.NumMatchFeatures, true
-	m, err := New(be, cfg, testLabels, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	segs := tinySegments(3, rand.New(rand.NewPCG(1, 2)))
-	b, err := MakeBatch(segs, []int{0, 1, 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, b := tinyModelBatch(t, be, cfg)
 	m.SetTraining(true)
 	ctx, err := m.forward(b, false)
 	if err != nil {
