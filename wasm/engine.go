@@ -177,6 +177,10 @@ type DeidOptions struct {
 	// must not overlap. Nil means: tag s with the loaded model and protect its entities
 	// (the page passes the entities it already has, to avoid tagging twice).
 	Protected [][2]int `json:"protected"`
+	// PHI, when set, are the spans Detect returned for this same text (with the same
+	// Categories): Deid then skips detection and only protects and masks. The page's pool
+	// detects in one Web Worker while another tags, and finishes with these.
+	PHI []deid.Span `json:"phi"`
 }
 
 // DeidResult is the PHI found in a text and the masked text.
@@ -185,13 +189,76 @@ type DeidResult struct {
 	Masked string      `json:"masked"`
 }
 
+// maxChars is the engine's text limit (a nil engine de-identifies with the default one).
+func (e *Engine) maxChars() int {
+	if e != nil && e.MaxChars > 0 {
+		return e.MaxChars
+	}
+	return DefaultMaxChars
+}
+
+// parseCategories checks category names.
+func parseCategories(names []string) ([]deid.Category, error) {
+	var cats []deid.Category
+	for _, c := range names {
+		cat := deid.Category(c)
+		if _, ok := deid.Tags[cat]; !ok {
+			return nil, fmt.Errorf("deid: unknown category %q", c)
+		}
+		cats = append(cats, cat)
+	}
+	return cats, nil
+}
+
+// Detect finds the PHI candidates of s in the given categories (nil: all) with no entity
+// protection; Deid with DeidOptions.PHI set to them finishes the job.
+func (e *Engine) Detect(s string, categories []string) ([]deid.Span, error) {
+	if err := checkText(s, e.maxChars()); err != nil {
+		return nil, err
+	}
+	cats, err := parseCategories(categories)
+	if err != nil {
+		return nil, err
+	}
+	if categories != nil && len(cats) == 0 {
+		return []deid.Span{}, nil
+	}
+	return deid.Detect(s, deid.Options{Categories: cats})
+}
+
+// checkPHI validates spans handed back from JavaScript against s: in bounds, in order, not
+// overlapping, of a known category and with their text, so a stale or edited list is an
+// error rather than a wrong mask.
+func checkPHI(s string, phi []deid.Span, cats []deid.Category) ([]deid.Span, error) {
+	want := map[deid.Category]bool{}
+	for _, c := range cats {
+		want[c] = true
+	}
+	rs := []rune(s)
+	out := make([]deid.Span, 0, len(phi))
+	for i, sp := range phi {
+		if sp.Start < 0 || sp.End > len(rs) || sp.Start >= sp.End {
+			return nil, fmt.Errorf("deid: phi span %d [%d, %d) is outside the text of %d characters", i, sp.Start, sp.End, len(rs))
+		}
+		if i > 0 && sp.Start < phi[i-1].End {
+			return nil, fmt.Errorf("deid: phi spans %d and %d overlap or are out of order", i-1, i)
+		}
+		if _, ok := deid.Tags[sp.Category]; !ok {
+			return nil, fmt.Errorf("deid: phi span %d: unknown category %q", i, sp.Category)
+		}
+		if got := string(rs[sp.Start:sp.End]); got != sp.Text {
+			return nil, fmt.Errorf("deid: phi span %d [%d, %d) reads %q in this text, not %q (spans from another text?)", i, sp.Start, sp.End, got, sp.Text)
+		}
+		if len(want) == 0 || want[sp.Category] {
+			out = append(out, sp)
+		}
+	}
+	return out, nil
+}
+
 // Deid finds the PHI in s and masks it.
 func (e *Engine) Deid(s string, opts DeidOptions) (*DeidResult, error) {
-	maxChars := DefaultMaxChars
-	if e != nil && e.MaxChars > 0 {
-		maxChars = e.MaxChars
-	}
-	if err := checkText(s, maxChars); err != nil {
+	if err := checkText(s, e.maxChars()); err != nil {
 		return nil, err
 	}
 	mode := deid.ModeTag
@@ -202,13 +269,15 @@ func (e *Engine) Deid(s string, opts DeidOptions) (*DeidResult, error) {
 		}
 		mode = m
 	}
-	var cats []deid.Category
-	for _, c := range opts.Categories {
-		cat := deid.Category(c)
-		if _, ok := deid.Tags[cat]; !ok {
-			return nil, fmt.Errorf("deid: unknown category %q", c)
+	cats, err := parseCategories(opts.Categories)
+	if err != nil {
+		return nil, err
+	}
+	var detected []deid.Span
+	if opts.PHI != nil {
+		if detected, err = checkPHI(s, opts.PHI, cats); err != nil {
+			return nil, err
 		}
-		cats = append(cats, cat)
 	}
 	var prot []deid.Range
 	if opts.Protected == nil {
@@ -234,8 +303,10 @@ func (e *Engine) Deid(s string, opts DeidOptions) (*DeidResult, error) {
 	if opts.Categories != nil && len(cats) == 0 {
 		return &DeidResult{PHI: []deid.Span{}, Masked: s}, nil // every category switched off
 	}
-	spans, err := deid.Detect(s, deid.Options{Protected: prot, Categories: cats})
-	if err != nil {
+	var spans []deid.Span
+	if opts.PHI != nil {
+		spans = deid.Protect(detected, prot)
+	} else if spans, err = deid.Detect(s, deid.Options{Protected: prot, Categories: cats}); err != nil {
 		return nil, err
 	}
 	masked, err := deid.Mask(s, spans, mode, opts.Seed)

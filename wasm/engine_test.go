@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bingli/bingli/core/deid"
 	"github.com/bingli/bingli/core/model/tagger"
 	"github.com/bingli/bingli/core/pipeline"
 )
@@ -149,6 +151,60 @@ func TestTagAndDeid(t *testing.T) {
 	}
 }
 
+// Detecting first and finishing with DeidOptions.PHI (the pool's parallel path) gives what
+// one Deid call gives, in every mode and with categories switched off; stale spans are refused.
+func TestDetectThenDeid(t *testing.T) {
+	e := loadEngine(t)
+	ents, err := e.Tag(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prot := [][2]int{}
+	for _, en := range ents {
+		prot = append(prot, [2]int{en.Start, en.End})
+	}
+	tests := []struct {
+		mode string
+		cats []string
+	}{
+		{"tag", nil}, {"surrogate", nil}, {"mask", nil}, {"tag", []string{"NAME", "PHONE"}}, {"tag", []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %v", tt.mode, tt.cats), func(t *testing.T) {
+			want, err := e.Deid(record, DeidOptions{Mode: tt.mode, Seed: 7, Categories: tt.cats, Protected: prot})
+			if err != nil {
+				t.Fatal(err)
+			}
+			phi, err := e.Detect(record, tt.cats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.Deid(record, DeidOptions{Mode: tt.mode, Seed: 7, Categories: tt.cats, Protected: prot, PHI: phi})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("detect then deid:\n%+v\none call:\n%+v", got, want)
+			}
+		})
+	}
+	phi, err := e.Detect(record, nil)
+	if err != nil || len(phi) < 2 {
+		t.Fatalf("detect: %v, %d spans", err, len(phi))
+	}
+	bad := map[string][]deid.Span{
+		"another text":  {{Start: phi[0].Start, End: phi[0].End, Category: phi[0].Category, Text: "某某"}},
+		"out of bounds": {{Start: 0, End: len([]rune(record)) + 1, Category: deid.Name}},
+		"out of order":  {phi[1], phi[0]},
+		"category":      {{Start: phi[0].Start, End: phi[0].End, Category: "SSN", Text: phi[0].Text}},
+	}
+	for name, spans := range bad {
+		if _, err := e.Deid(record, DeidOptions{Protected: prot, PHI: spans}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
 // Tagging the chunks of Split (as the worker pool does) gives the entities of tagging whole.
 func TestSplitKeepsEntities(t *testing.T) {
 	e := loadEngine(t)
@@ -268,6 +324,11 @@ func FuzzEngine(f *testing.F) {
 		_, _ = e.Tag(s)
 		for _, mode := range []string{"tag", "surrogate", "mask"} {
 			_, _ = e.Deid(s, DeidOptions{Mode: mode, Protected: [][2]int{}})
+		}
+		if phi, err := e.Detect(s, nil); err == nil {
+			if _, err := e.Deid(s, DeidOptions{Protected: [][2]int{}, PHI: phi}); err != nil {
+				t.Fatalf("deid refused detect's own spans: %v", err)
+			}
 		}
 		_, _ = e.Encode(s)
 		chunks, err := Split(s, parts%9, 5000)

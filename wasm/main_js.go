@@ -162,6 +162,24 @@ func main() {
 		}
 		return map[string]any{"phi": r.PHI, "masked": r.Masked, "ms": since(t)}, nil
 	}))
+	api.Set("detect", fn(func(args []js.Value) (any, error) {
+		s, err := textArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		var opts struct {
+			Categories []string `json:"categories"`
+		}
+		if err := optsArg(args, 1, &opts); err != nil {
+			return nil, err
+		}
+		t := time.Now()
+		phi, err := engine.Detect(s, opts.Categories)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"phi": phi, "ms": since(t)}, nil
+	}))
 	api.Set("split", fn(func(args []js.Value) (any, error) {
 		s, err := textArg(args, 0)
 		if err != nil {

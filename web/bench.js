@@ -69,14 +69,14 @@ async function main() {
   const result = { model: MODEL, runs: RUNS, pool: pool.size, kernel: single.info.kernel, ort: ortInfo.ort, userAgent: navigator.userAgent, sizes: [] };
   for (const n of SIZES) {
     const text = makeRecord(n, n);
-    const times = {}, tagTimes = {}, answers = {};
-    for (const name of Object.keys(engines)) { times[name] = []; tagTimes[name] = []; }
+    const times = {}, tagTimes = {}, waitTimes = {}, hopTimes = {}, answers = {};
+    for (const name of Object.keys(engines)) { times[name] = []; tagTimes[name] = []; waitTimes[name] = []; hopTimes[name] = []; }
     for (let i = 0; i < WARMUP + RUNS; i++) {
       for (const [name, f] of Object.entries(engines)) {
         const s = performance.now();
         const r = await f(text);
         const ms = performance.now() - s;
-        if (i >= WARMUP) { times[name].push(ms); tagTimes[name].push(r.tagMs); }
+        if (i >= WARMUP) { times[name].push(ms); tagTimes[name].push(r.tagMs); if (r.waitMs !== undefined) waitTimes[name].push(r.deidMs - r.waitMs); if (r.workerMs !== undefined) hopTimes[name].push(ms - r.workerMs); }
         answers[name] = r;
       }
     }
@@ -86,14 +86,14 @@ async function main() {
       same[name] = key(r.entities) === key(ref.entities) && key(r.phi) === key(ref.phi) && r.masked === ref.masked;
     }
     const row = { chars: Array.from(text).length, entities: ref.entities.length, phi: ref.phi.length, engines: {} };
-    for (const name of Object.keys(engines)) row.engines[name] = { ...stats(times[name]), tagMedian: stats(tagTimes[name]).median, identical: same[name] };
+    for (const name of Object.keys(engines)) row.engines[name] = { ...stats(times[name]), tagMedian: stats(tagTimes[name]).median, waitMedian: waitTimes[name].length ? stats(waitTimes[name]).median : null, hopMedian: hopTimes[name].length ? stats(hopTimes[name]).median : null, identical: same[name] };
     result.sizes.push(row);
   }
   log('');
-  log('chars  engine                    median ms   p95 ms   (tag part, median)  identical entities+PHI');
+  log('chars  engine                    median ms   p95 ms   (tag part; after it: protect + mask; outside the worker: medians)  identical entities+PHI');
   for (const row of result.sizes) {
     for (const [name, s] of Object.entries(row.engines)) {
-      log(`${String(row.chars).padStart(5)}  ${name.padEnd(24)} ${s.median.toFixed(1).padStart(9)} ${s.p95.toFixed(1).padStart(8)}   ${s.tagMedian.toFixed(1).padStart(10)}           ${s.identical ? 'yes' : 'NO'} (${row.entities} entities, ${row.phi} PHI)`);
+      log(`${String(row.chars).padStart(5)}  ${name.padEnd(24)} ${s.median.toFixed(1).padStart(9)} ${s.p95.toFixed(1).padStart(8)}   ${s.tagMedian.toFixed(1).padStart(10)}; ${s.waitMedian === null ? '   –' : s.waitMedian.toFixed(1).padStart(4)}; ${s.hopMedian === null ? '   –' : s.hopMedian.toFixed(1).padStart(4)}           ${s.identical ? 'yes' : 'NO'} (${row.entities} entities, ${row.phi} PHI)`);
     }
   }
   window.benchResult = result;

@@ -1,11 +1,13 @@
 // BingliPool: a small pool of Web Workers, each running bingli.wasm with the same model.
-// A text is cut at sentence ends (bingli.split) into one chunk per worker, the chunks are
-// tagged in parallel and their entities shifted back to offsets in the whole text (code
-// points, end exclusive); de-identification then runs on the whole text in one worker (so
-// one person keeps one surrogate and dates keep their intervals), with the entities
-// protected from masking. The pool fetches the module and the model from its own origin
-// once and hands the bytes to every worker; the module verifies them against its pinned
-// hashes.
+// analyze runs the two halves of the work at the same time: the last worker detects the
+// PHI of the whole text (no entity protection yet) while the others tag it; a long text
+// is cut at sentence ends (bingli.split) into one chunk per tagging worker and the chunks'
+// entities are shifted back to offsets in the whole text (code points, end exclusive).
+// Then the detecting worker protects the medical entities and masks the whole text (so one
+// person keeps one surrogate and dates keep their intervals). Protecting after detection
+// gives what detecting with protection gives (deid.Protect), so the answer is the one
+// worker's. The pool fetches the module and the model from its own origin once and hands
+// the bytes to every worker; the module verifies them against its pinned hashes.
 'use strict';
 
 class BingliPool {
@@ -85,23 +87,28 @@ class BingliPool {
     });
   }
 
+  // notify posts a message worker i does not answer.
+  notify(i, op, args) { this.workers[i].postMessage({ op, args }); }
+
   idlest() {
     let best = 0;
     for (let i = 1; i < this.busy.length; i++) if (this.busy[i] < this.busy[best]) best = i;
     return best;
   }
 
-  // tag returns {entities, ms}: the text's sentences spread over the workers.
-  async tag(text) {
+  // tag returns {entities, ms}: the text's sentences spread over workers 0..n-1 (default:
+  // all of them).
+  async tag(text, n) {
     const t0 = performance.now();
+    n = n || this.size;
     const cps = Array.from(text);
     let chunks = [[0, cps.length]];
-    if (this.size > 1 && cps.length >= BingliPool.splitMin) {
-      chunks = (await this.send(this.idlest(), 'split', [text, this.size])).chunks;
+    if (n > 1 && cps.length >= BingliPool.splitMin) {
+      chunks = (await this.send(this.idlest(), 'split', [text, n])).chunks;
     }
     const parts = await Promise.all(chunks.map((c, i) => {
       const sub = chunks.length === 1 ? text : cps.slice(c[0], c[1]).join('');
-      return sub.trim() === '' ? { entities: [] } : this.send(i % this.size, 'tag', [sub]);
+      return sub.trim() === '' ? { entities: [] } : this.send(i % n, 'tag', [sub]);
     }));
     const entities = [];
     parts.forEach((p, i) => {
@@ -115,27 +122,38 @@ class BingliPool {
     return this.send(this.idlest(), 'deid', [text, opts || {}]);
   }
 
-  // analyze tags (in parallel) and de-identifies text: {entities, phi, masked, tagMs, deidMs}.
-  // A text the pool would not split (one worker, or fewer UTF-16 units, hence characters, than
-  // splitMin) goes to one worker as one message that tags and de-identifies it there: one
-  // round trip instead of two.
+  // analyze tags and de-identifies text: {entities, phi, masked, tagMs, deidMs}; deidMs is
+  // the time after tagging (waiting for the detection, if it is still running, then
+  // protection and masking). With one worker it tags and de-identifies in one message; with
+  // more, the last worker detects while the others tag.
   async analyze(text, deidOpts) {
-    if (this.size === 1 || text.length < BingliPool.splitMin) return this.send(this.idlest(), 'analyze', [text, deidOpts || {}]);
-    const t = await this.tag(text);
+    deidOpts = deidOpts || {};
+    if (this.size === 1) return this.send(0, 'analyze', [text, deidOpts]);
+    const det = this.size - 1;
+    const detection = this.send(det, 'detect', [text, deidOpts.categories ? { categories: deidOpts.categories } : {}]);
+    if (det === 1 || text.length < BingliPool.splitMin) {
+      // One tagging worker: it finishes the job itself with the PHI forwarded to it.
+      const token = this.nextId++;
+      detection.then((d) => this.notify(0, 'phi', [token, { phi: d.phi }]), (e) => this.notify(0, 'phi', [token, { error: e.message }]));
+      return this.send(0, 'analyzeWith', [text, deidOpts, token]);
+    }
+    detection.catch(() => {}); // an error surfaces below, after the tagging's
+    const t = await this.tag(text, det);
     const t1 = performance.now();
-    const opts = Object.assign({}, deidOpts || {}, { protected: t.entities.map((e) => [e.start, e.end]) });
-    const d = await this.deid(text, opts);
+    const opts = Object.assign({}, deidOpts, { protected: t.entities.map((e) => [e.start, e.end]), phi: (await detection).phi });
+    const d = await this.send(det, 'deid', [text, opts]);
     return { entities: t.entities, phi: d.phi, masked: d.masked, tagMs: t.ms, deidMs: performance.now() - t1 };
   }
 
   terminate() { this.workers.forEach((w) => w.terminate()); this.workers = []; }
 }
 
-// splitMin: the shortest text (code points) tag splits over the workers. Below it the extra
-// round trips (split, one tag per worker, then de-identification) cost more than the
-// parallel tagging saves: in web/bench.html on the 2-core dev machine (docs/BENCHMARKS.md),
-// after the whole-recurrence kernel, splitting a 1,000-character record was slower than one
-// worker (24.7 vs 20.6 ms) and a 5,000-character one faster (79.4 vs 96.2 ms).
+// splitMin: the shortest text (code points) tag splits over its workers. Below it the extra
+// round trips (split, one tag per worker) cost more than the parallel tagging saves: in
+// web/bench.html on the 2-core dev machine (docs/BENCHMARKS.md), after the whole-recurrence
+// kernel, splitting a 1,000-character record over 2 workers was slower than one worker
+// (24.7 vs 20.6 ms) and a 5,000-character one faster (79.4 vs 96.2 ms). With 2 workers
+// analyze tags in one and detects PHI in the other, so it never splits.
 BingliPool.splitMin = 2000;
 
 self.BingliPool = BingliPool;

@@ -50,7 +50,45 @@ function analyze(text, deidOpts) {
   const opts = Object.assign({}, deidOpts || {}, { protected: tag.entities.map((e) => [e.start, e.end]) });
   const d = call('deid', text, JSON.stringify(opts));
   const t2 = performance.now();
-  return { entities: tag.entities, phi: d.phi, masked: d.masked, tagMs: t1 - t0, deidMs: t2 - t1 };
+  return { entities: tag.entities, phi: d.phi, masked: d.masked, tagMs: t1 - t0, deidMs: t2 - t1, workerMs: t2 - t0 };
+}
+
+// The pool's parallel path: another worker detects the PHI of the same text while this one
+// tags it, and the pool forwards that worker's answer here ('phi', which arrives while the
+// tagging runs and waits in the message queue); this worker then protects its entities and
+// masks. One round trip from the page, as analyze.
+const detected = new Map(); // token → {phi} or {error}, arrived before this worker asked
+const awaiting = new Map(); // token → resolve
+const abandoned = new Set(); // tokens whose tagging failed: drop their PHI on arrival
+
+function phiArrived(token, answer) {
+  if (abandoned.delete(token)) return;
+  const resolve = awaiting.get(token);
+  if (resolve) { awaiting.delete(token); resolve(answer); } else detected.set(token, answer);
+}
+
+function phiFor(token) {
+  const a = detected.get(token);
+  if (a) { detected.delete(token); return Promise.resolve(a); }
+  return new Promise((resolve) => awaiting.set(token, resolve));
+}
+
+async function analyzeWith(text, deidOpts, token) {
+  const t0 = performance.now();
+  let tag;
+  try {
+    tag = call('tag', text, '{}');
+  } catch (e) {
+    if (!detected.delete(token)) abandoned.add(token);
+    throw e;
+  }
+  const t1 = performance.now();
+  const d = await phiFor(token);
+  if (d.error) throw new Error(d.error);
+  const t2 = performance.now();
+  const opts = Object.assign({}, deidOpts || {}, { protected: tag.entities.map((e) => [e.start, e.end]), phi: d.phi });
+  const r = call('deid', text, JSON.stringify(opts));
+  return { entities: tag.entities, phi: r.phi, masked: r.masked, tagMs: t1 - t0, deidMs: performance.now() - t1, waitMs: t2 - t1, workerMs: performance.now() - t0 };
 }
 
 // ---- onnxruntime-web peer (bench.html only) ----
@@ -137,14 +175,21 @@ const ops = {
   init,
   tag: (text) => call('tag', text, '{}'),
   deid: (text, opts) => call('deid', text, JSON.stringify(opts || {})),
+  detect: (text, opts) => call('detect', text, JSON.stringify(opts || {})),
   split: (text, parts) => call('split', text, parts),
   analyze,
+  analyzeWith,
+  phi: phiArrived,
   ortInit,
   ortAnalyze,
 };
 
 self.onmessage = async (ev) => {
   const { id, op, args } = ev.data;
+  if (id === undefined) { // a notice (pool.notify): no answer
+    if (ops[op]) ops[op](...(args || []));
+    return;
+  }
   try {
     if (!ops[op]) throw new Error(`unknown operation ${op}`);
     const result = await ops[op](...(args || []));

@@ -2,6 +2,7 @@ package deid
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -106,6 +107,34 @@ func TestProtected(t *testing.T) {
 	spans, _ = Detect("送检：四川省肿瘤医院。", Options{Protected: []Range{{6, 8}}})
 	if !has(spans, Hospital, "四川省肿瘤医院") {
 		t.Errorf("a protected word inside a hospital name: got %+v", spans)
+	}
+}
+
+// TestProtectAfterDetect checks the contract the browser relies on to detect PHI in parallel
+// with tagging: protecting after detection gives what detecting with protection gives.
+func TestProtectAfterDetect(t *testing.T) {
+	tests := []struct {
+		text string
+		prot []Range
+	}{
+		{"患者白斑，住院号：12345", []Range{{2, 4}, {7, 12}}},
+		{"送检：四川省肿瘤医院。", []Range{{6, 8}}},
+		{"送检：四川省肿瘤医院。", []Range{{4, 11}}},
+		{"患者张三，男，45岁，住址：浙江省杭州市西湖区文三路90号，电话13812345678。", []Range{{16, 18}, {0, 2}, {2, 4}}},
+		{"主治医师王建华查房，诊断：高血压。", nil},
+	}
+	for _, tt := range tests {
+		want, err := Detect(tt.text, Options{Protected: tt.prot})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := Detect(tt.text, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Protect(all, tt.prot); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s, protected %v:\nProtect(Detect) %+v\nDetect(Protected) %+v", tt.text, tt.prot, got, want)
+		}
 	}
 }
 
@@ -228,6 +257,13 @@ func FuzzDetect(f *testing.F) {
 				t.Fatalf("valid text refused: %v", err)
 			}
 			return
+		}
+		all, err := Detect(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Protect(all, []Range{{1, 3}}); !reflect.DeepEqual(got, spans) {
+			t.Fatalf("Protect after Detect %+v, Detect with protection %+v", got, spans)
 		}
 		rs := []rune(s)
 		for i, sp := range spans {

@@ -71,26 +71,40 @@ func Detect(s string, opts Options) ([]Span, error) {
 	for _, c := range opts.Categories {
 		want[c] = true
 	}
-	prot := append([]Range(nil), opts.Protected...)
-	sort.Slice(prot, func(i, j int) bool { return prot[i].Start < prot[j].Start })
-	var kept []cand
+	orig := []rune(s)
+	var spans []Span
 	for _, c := range resolve(d.cands) {
 		if len(want) > 0 && !want[c.cat] {
 			continue
 		}
 		os, oe := norm.OriginalRunes(c.s, c.e)
-		if c.cat == Name && overlaps(prot, os, oe, false) || (c.cat == Address || c.cat == Hospital) && overlaps(prot, os, oe, true) {
+		spans = append(spans, Span{Start: os, End: oe, Category: c.cat, Rule: c.rule, Text: string(orig[os:oe])})
+	}
+	if len(opts.Protected) == 0 {
+		if spans == nil {
+			spans = []Span{}
+		}
+		return spans, nil
+	}
+	return Protect(spans, opts.Protected), nil
+}
+
+// Protect returns the spans that the protected medical-entity ranges leave standing, by the
+// rule of Options.Protected. The overlap resolution happens before protection, so
+// Detect(s, Options{Protected: p}) equals Protect(Detect(s, Options{}), p): detection may run
+// while the tagger is still finding the entities (the browser does both in parallel Web
+// Workers) and the protection be applied after.
+func Protect(spans []Span, protected []Range) []Span {
+	prot := append([]Range(nil), protected...)
+	sort.Slice(prot, func(i, j int) bool { return prot[i].Start < prot[j].Start })
+	kept := make([]Span, 0, len(spans))
+	for _, sp := range spans {
+		if sp.Category == Name && overlaps(prot, sp.Start, sp.End, false) || (sp.Category == Address || sp.Category == Hospital) && overlaps(prot, sp.Start, sp.End, true) {
 			continue
 		}
-		c.s, c.e = os, oe
-		kept = append(kept, c)
+		kept = append(kept, sp)
 	}
-	orig := []rune(s)
-	spans := make([]Span, 0, len(kept))
-	for _, c := range kept {
-		spans = append(spans, Span{Start: c.s, End: c.e, Category: c.cat, Rule: c.rule, Text: string(orig[c.s:c.e])})
-	}
-	return spans, nil
+	return kept
 }
 
 // overlaps reports whether [s, e) overlaps a range of prot (sorted by start); with crossing,

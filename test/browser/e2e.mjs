@@ -165,6 +165,19 @@ try {
     out.entities = a.entities.length;
     out.sameAsGo = JSON.stringify(a.entities) === JSON.stringify(b.entities);
     goPool.terminate();
+    // Two workers: one tags while the other detects PHI (pool.analyze's parallel path). Bad
+    // input fails there with the same errors, and the answer equals one worker's.
+    const pair = new self.BingliPool(2);
+    await pair.start('ccks2017-lite');
+    for (const [k, v, o] of [['pairEmpty', '', {}], ['pairUTF8', new Uint8Array([0xe5, 0x8c, 0xbb, 0xff]), {}], ['pairMode', '头痛', { mode: 'blur' }]]) {
+      try { await pair.analyze(v, o); out[k] = 'no error'; } catch (e) { out[k] = e.message; }
+    }
+    for (const mode of ['tag', 'surrogate', 'mask']) {
+      const opts = { mode, seed: 3 };
+      const [p, one] = await Promise.all([pair.analyze(rec, opts), pool.send(0, 'analyze', [rec, opts])]);
+      out[`pair-${mode}`] = JSON.stringify([p.entities, p.phi, p.masked]) === JSON.stringify([one.entities, one.phi, one.masked]) && p.phi.length > 0;
+    }
+    pair.terminate();
     pool.terminate();
     return out;
   }, text);
@@ -173,7 +186,12 @@ try {
   assert.match(errs.utf8, /not valid UTF-8 .*offset 3/);
   assert.match(errs.mode, /unknown mode/);
   assert.equal(errs.after, true, 'the module still works after bad input');
+  assert.match(errs.pairEmpty, /empty/);
+  assert.match(errs.pairUTF8, /not valid UTF-8/);
+  assert.match(errs.pairMode, /unknown mode/);
+  for (const m of ['tag', 'surrogate', 'mask']) assert.equal(errs[`pair-${m}`], true, `two workers (tag ∥ detect) answer as one worker, ${m} mode`);
   step('bad input: clear errors, no panic');
+  step('two workers, tagging and PHI detection in parallel: the one-worker answer in every mode, and the same errors');
   assert.equal(errs.kernel, 'wasm-simd', 'the workers use gemm.wasm');
   assert.equal(errs.goKernel, 'go');
   assert.ok(errs.entities > 0 && errs.sameAsGo, 'the SIMD kernels tag exactly as the Go kernels');
