@@ -525,6 +525,9 @@ func (b *Backend) rnn(op, fn string, gates int, w tensor.RNNWeights, seq *tensor
 	if err != nil {
 		return err
 	}
+	if seq.XW != nil {
+		return fmt.Errorf("%s: a precomputed input projection (XW): %w", op, tensor.ErrUnsupported)
+	}
 	var a args
 	if err := b.ptrs(op, &a, 0, seq.X, w.WIH, w.WHH, w.BIH, w.BHH, seq.Out, seq.Work, seq.H0, seq.C0, seq.HT, seq.CT); err != nil {
 		return err

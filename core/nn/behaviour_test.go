@@ -284,3 +284,73 @@ func second(vals ...any) error {
 	err, _ := vals[len(vals)-1].(error)
 	return err
 }
+
+// TestForwardProjected: a bidirectional GRU over two concatenated embedding blocks gives,
+// to rounding, the same output from ProjectTable rows summed per position (ForwardProjected)
+// as from Forward; its context refuses a backward, and bad tables are refused.
+func TestForwardProjected(t *testing.T) {
+	be := newBackend()
+	r := nn.NewRNG(3)
+	const T, B = 5, 2
+	a := must[*nn.Embedding](t)(nn.NewEmbedding(be, "a", 7, 3, 0, 1, r))
+	c := must[*nn.Embedding](t)(nn.NewEmbedding(be, "c", 4, 2, nn.NoPadding, 1, r))
+	gru := must[*nn.RNN](t)(nn.NewRNN(be, "gru", nn.RNNConfig{Cell: nn.GRU, Input: 5, Hidden: 4, Bidirectional: true}, r))
+	ids := []int32{1, 2, 3, 4, 5, 6, 0, 1, 2, 3}
+	feats := []int32{0, 1, 2, 3, 0, 1, 2, 3, 3, 2}
+	lengths := []int32{5, 3}
+	ea, _, err := a.Forward(ids, T, B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _, err := c.Forward(feats, T, B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := must[*tensor.Tensor](t)(be.New(T, B, 5))
+	if err := be.CopyCols(x, 0, ea, 0, 3, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := be.CopyCols(x, 3, ec, 0, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := gru.Forward(x, lengths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta := must[[]*tensor.Tensor](t)(gru.ProjectTable(a.Weight.Value, 0, false))
+	tc := must[[]*tensor.Tensor](t)(gru.ProjectTable(c.Weight.Value, 3, true))
+	var xw []*tensor.Tensor
+	for d := range 2 {
+		pa := must[*tensor.Tensor](t)(be.New(T, B, 12))
+		pc := must[*tensor.Tensor](t)(be.New(T, B, 12))
+		if err := be.Embedding(pa, ta[d], ids); err != nil {
+			t.Fatal(err)
+		}
+		if err := be.Embedding(pc, tc[d], feats); err != nil {
+			t.Fatal(err)
+		}
+		if err := be.Add(pa, pa, pc); err != nil {
+			t.Fatal(err)
+		}
+		xw = append(xw, pa)
+	}
+	got, ctx, err := gru.ForwardProjected(xw, lengths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, w := download(t, be, got), download(t, be, want)
+	for i := range w {
+		if math.Abs(float64(g[i]-w[i])) > 1e-5 {
+			t.Fatalf("output %d: projected %v, direct %v", i, g[i], w[i])
+		}
+	}
+	if err := gru.Backward(ctx, got, nil); !errors.Is(err, tensor.ErrArgument) {
+		t.Errorf("backward after ForwardProjected: %v, want ErrArgument", err)
+	}
+	if _, err := gru.ProjectTable(a.Weight.Value, 3, false); !errors.Is(err, tensor.ErrShape) {
+		t.Errorf("a table past the input columns: %v, want ErrShape", err)
+	}
+	if _, _, err := gru.ForwardProjected(xw[:1], lengths); !errors.Is(err, tensor.ErrShape) {
+		t.Errorf("one projection for two directions: %v, want ErrShape", err)
+	}
+}

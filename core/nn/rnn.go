@@ -152,7 +152,65 @@ func (l *RNN) Forward(x *tensor.Tensor, lengths []int32) (*tensor.Tensor, *RNNCt
 	if x == nil || x.Rank() != 3 || x.Dim(2) != l.Input {
 		return nil, nil, fmt.Errorf("nn: rnn %q: input %v, want [T, B, %d]: %w", l.name(), x, l.Input, tensor.ErrShape)
 	}
-	T, B := x.Dim(0), x.Dim(1)
+	return l.run(x.Dim(0), x.Dim(1), lengths, func(_ int, seq *tensor.RNNSequence) { seq.X = x })
+}
+
+// ProjectTable returns, for each direction, the rows its input projection takes from a
+// symbol whose embedding (a row of table, [V, width]) fills input columns [col, col+width):
+// table·WIH[:, col:col+width]ᵀ, plus BIH when withBias, [V, G·H] each. When the layer's input
+// is a concatenation of embedding blocks, the projection of a position is the sum of one row
+// per block (BIH added to exactly one of them): ForwardProjected then replaces a product of
+// In·G·H multiply-adds per position by G·H additions per block. Float32 sums in another
+// order than the product's, so results agree to rounding, not bit for bit.
+func (l *RNN) ProjectTable(table *tensor.Tensor, col int, withBias bool) ([]*tensor.Tensor, error) {
+	if table == nil || table.Rank() != 2 || col < 0 || col+table.Dim(1) > l.Input {
+		return nil, fmt.Errorf("nn: rnn %q: table %v cannot fill input columns from %d of %d: %w", l.name(), table, col, l.Input, tensor.ErrShape)
+	}
+	width := table.Dim(1)
+	var out []*tensor.Tensor
+	fail := func(err error) ([]*tensor.Tensor, error) {
+		for _, t := range out {
+			l.be.Free(t)
+		}
+		return nil, fmt.Errorf("nn: rnn %q: project table: %w", l.name(), err)
+	}
+	for _, d := range l.Dirs {
+		w := d.values()
+		g := w.WIH.Dim(0)
+		sub, err := l.be.New(g, width)
+		if err != nil {
+			return fail(err)
+		}
+		p, err := l.be.New(table.Dim(0), g)
+		if err == nil {
+			out = append(out, p)
+			if err = l.be.CopyCols(sub, 0, w.WIH, col, width, false); err == nil {
+				err = l.be.MatMul(false, true, 1, table, sub, 0, p)
+			}
+			if err == nil && withBias {
+				err = l.be.AddBias(p, p, w.BIH)
+			}
+		}
+		l.be.Free(sub)
+		if err != nil {
+			return fail(err)
+		}
+	}
+	return out, nil
+}
+
+// ForwardProjected is Forward with each direction's input projection given, xw[i] [T, B,
+// G·H] for direction i (tensor.RNNSequence.XW; ProjectTable builds the rows). Inference
+// only: Backward refuses its context.
+func (l *RNN) ForwardProjected(xw []*tensor.Tensor, lengths []int32) (*tensor.Tensor, *RNNCtx, error) {
+	if len(xw) != len(l.Dirs) || xw[0] == nil || xw[0].Rank() != 3 {
+		return nil, nil, fmt.Errorf("nn: rnn %q: %d input projections for %d directions: %w", l.name(), len(xw), len(l.Dirs), tensor.ErrShape)
+	}
+	return l.run(xw[0].Dim(0), xw[0].Dim(1), lengths, func(i int, seq *tensor.RNNSequence) { seq.XW = xw[i] })
+}
+
+// run runs every direction over [T, B] positions, input set on each sequence by input.
+func (l *RNN) run(T, B int, lengths []int32, input func(dir int, seq *tensor.RNNSequence)) (*tensor.Tensor, *RNNCtx, error) {
 	ctx := &RNNCtx{be: l.be}
 	if lengths != nil {
 		ctx.lengths = append([]int32(nil), lengths...)
@@ -163,7 +221,8 @@ func (l *RNN) Forward(x *tensor.Tensor, lengths []int32) (*tensor.Tensor, *RNNCt
 	}
 	_, width := l.Cell.gates()
 	for i, d := range l.Dirs {
-		seq := tensor.RNNSequence{X: x, Lengths: ctx.lengths, Reverse: i == 1, Out: ctx.Y, OutCol: i * l.Hidden}
+		seq := tensor.RNNSequence{Lengths: ctx.lengths, Reverse: i == 1, Out: ctx.Y, OutCol: i * l.Hidden}
+		input(i, &seq)
 		if seq.Work, err = l.be.New(T, B, width*l.Hidden); err != nil {
 			ctx.Free()
 			return nil, nil, fmt.Errorf("nn: rnn %q: %w", l.name(), err)
@@ -191,6 +250,9 @@ func (l *RNN) Backward(ctx *RNNCtx, dy, dx *tensor.Tensor) error {
 	}
 	if dy == nil || !dy.HasShape(ctx.Y.Shape()...) {
 		return fmt.Errorf("nn: rnn %q backward: dy %v, want %v: %w", l.name(), dy, ctx.Y, tensor.ErrShape)
+	}
+	if ctx.seqs[0].X == nil {
+		return fmt.Errorf("nn: rnn %q backward: the forward ran on precomputed projections (ForwardProjected, inference only): %w", l.name(), tensor.ErrArgument)
 	}
 	if dx == nil {
 		// The backend op always produces the input gradient.

@@ -29,6 +29,13 @@ const (
 type RNNSequence struct {
 	// X is the input, [T, B, In].
 	X *Tensor
+	// XW, when not nil, is the input projection already computed, [T, B, G·H]: row (t, b)
+	// holds WIH·x + BIH of that position. The op then reads neither X (which may be nil) nor
+	// WIH's values nor BIH. Forward only: a backward refuses it. It is for inference, where a
+	// layer whose input is a concatenation of embeddings can look its projection up in
+	// precomputed tables (one row per symbol) instead of multiplying at every position
+	// (nn.RNN.ForwardProjected). Backends without it return ErrUnsupported.
+	XW *Tensor
 	// Lengths holds B valid lengths in [0, T] (nil means all T): position
 	// t of sequence b is valid iff t < Lengths[b]. Padded positions leave
 	// the state unchanged and output zeros, so a reverse pass effectively
@@ -121,18 +128,28 @@ func CheckRNN(op string, gates int, w RNNWeights, seq *RNNSequence) (RNNDims, er
 	if seq == nil {
 		return d, nilErr(op, "sequence")
 	}
-	if seq.X == nil || seq.Out == nil || seq.Work == nil || w.WIH == nil || w.WHH == nil || w.BIH == nil || w.BHH == nil {
+	if (seq.X == nil && seq.XW == nil) || seq.Out == nil || seq.Work == nil || w.WIH == nil || w.WHH == nil || w.BIH == nil || w.BHH == nil {
 		return d, nilErr(op, "X, Out, Work or a weight")
 	}
-	if seq.X.Rank() != 3 {
-		return d, fmt.Errorf("%s: X %v must be [T, B, In]: %w", op, seq.X.shape, ErrShape)
-	}
-	d.T, d.B, d.In = seq.X.shape[0], seq.X.shape[1], seq.X.shape[2]
 	if w.WHH.Rank() != 2 || w.WHH.shape[0] != gates*w.WHH.shape[1] {
 		return d, fmt.Errorf("%s: WHH %v must be [%d·H, H]: %w", op, w.WHH.shape, gates, ErrShape)
 	}
 	d.H = w.WHH.shape[1]
 	g := gates * d.H
+	switch {
+	case seq.XW != nil:
+		if seq.XW.Rank() != 3 || seq.XW.shape[2] != g || w.WIH.Rank() != 2 {
+			return d, fmt.Errorf("%s: XW %v must be [T, B, %d]: %w", op, seq.XW.shape, g, ErrShape)
+		}
+		d.T, d.B, d.In = seq.XW.shape[0], seq.XW.shape[1], w.WIH.shape[1]
+		if seq.X != nil && !seq.X.HasShape(d.T, d.B, d.In) {
+			return d, fmt.Errorf("%s: X %v does not match XW %v: %w", op, seq.X.shape, seq.XW.shape, ErrShape)
+		}
+	case seq.X.Rank() != 3:
+		return d, fmt.Errorf("%s: X %v must be [T, B, In]: %w", op, seq.X.shape, ErrShape)
+	default:
+		d.T, d.B, d.In = seq.X.shape[0], seq.X.shape[1], seq.X.shape[2]
+	}
 	if !w.WIH.HasShape(g, d.In) || !w.BIH.HasShape(g) || !w.BHH.HasShape(g) {
 		return d, fmt.Errorf("%s: WIH %v, BIH %v, BHH %v do not fit In=%d, H=%d: %w",
 			op, w.WIH.shape, w.BIH.shape, w.BHH.shape, d.In, d.H, ErrShape)
@@ -186,6 +203,9 @@ func CheckLengths(op string, lengths []int32, n, max int) error {
 func CheckRNNBackward(op string, gates int, w RNNWeights, seq *RNNSequence, g *RNNGrads) (RNNDims, error) {
 	if g == nil {
 		return RNNDims{}, nilErr(op, "gradients")
+	}
+	if seq != nil && (seq.XW != nil || seq.X == nil) {
+		return RNNDims{}, fmt.Errorf("%s: a backward needs the input X, not a precomputed projection XW: %w", op, ErrArgument)
 	}
 	if seq != nil && seq.Out == nil {
 		// The backward does not read Out; check the rest against DOut.

@@ -94,6 +94,94 @@ type Model struct {
 	Out  *nn.Linear
 	CRF  *nn.CRF
 	crf  *nn.HostMirror
+	// folded holds FoldInputs' tables, nil until it is called.
+	folded *foldedInputs
+}
+
+// foldedInputs are the RNN's input projection folded into the embeddings, one table per
+// RNN direction: char [Vocab, G·H] and dict [DictFeatures, G·H] (nil without the
+// dictionary block); BIH is in the last block's table.
+type foldedInputs struct {
+	char, dict []*tensor.Tensor
+}
+
+// FoldInputs precomputes the RNN's input projection of every character and dictionary
+// symbol (nn.RNN.ProjectTable), so that inference looks a position's projection up (two
+// rows added) instead of multiplying its input vector by WIH: for the lite models about
+// half of a decode's multiply-adds. It applies to models whose RNN input is embeddings only
+// (no match features, no external features) and reports whether it did. The tables hold
+// the weights of the moment: call it again after they change. Only Decode uses them (Loss,
+// which needs the backward, does not).
+// Results agree with the unfolded model to float32 rounding (sums in another order).
+func (m *Model) FoldInputs() (bool, error) {
+	if m.Cfg.MatchFeatures > 0 || m.Cfg.ExtraDim > 0 {
+		return false, nil
+	}
+	m.freeFolded()
+	f := &foldedInputs{}
+	var err error
+	if f.char, err = m.RNN.ProjectTable(m.Char.Weight.Value, 0, m.Dict == nil); err != nil {
+		return false, err
+	}
+	if m.Dict != nil {
+		if f.dict, err = m.RNN.ProjectTable(m.Dict.Weight.Value, m.Cfg.CharDim, true); err != nil {
+			for _, t := range f.char {
+				m.be.Free(t)
+			}
+			return false, err
+		}
+	}
+	m.folded = f
+	return true, nil
+}
+
+func (m *Model) freeFolded() {
+	if m.folded == nil {
+		return
+	}
+	for _, t := range append(m.folded.char, m.folded.dict...) {
+		m.be.Free(t)
+	}
+	m.folded = nil
+}
+
+// projectFolded returns each RNN direction's input projection of batch b from the folded
+// tables.
+func (m *Model) projectFolded(b *Batch) ([]*tensor.Tensor, error) {
+	be := m.be
+	var out []*tensor.Tensor
+	fail := func(err error) ([]*tensor.Tensor, error) {
+		for _, t := range out {
+			be.Free(t)
+		}
+		return nil, fmt.Errorf("tagger: folded input projection: %w", err)
+	}
+	for d, tc := range m.folded.char {
+		p, err := be.New(b.T, b.B, tc.Dim(1))
+		if err != nil {
+			return fail(err)
+		}
+		out = append(out, p)
+		if err := be.Embedding(p, tc, b.Chars); err != nil {
+			return fail(err)
+		}
+		if m.folded.dict == nil {
+			continue
+		}
+		q, err := be.New(b.T, b.B, tc.Dim(1))
+		if err != nil {
+			return fail(err)
+		}
+		err = be.Embedding(q, m.folded.dict[d], b.Dict)
+		if err == nil {
+			err = be.Add(p, p, q)
+		}
+		be.Free(q)
+		if err != nil {
+			return fail(err)
+		}
+	}
+	return out, nil
 }
 
 // New builds a model with freshly initialised weights from seed.
@@ -300,8 +388,9 @@ func (c *forwardCtx) free(be tensor.Backend) {
 }
 
 // forward computes the emissions of a batch: on the device in ctx.out.Y ([T, B, K]) and,
-// with download, on the host in ctx.emissions ([B, T, K]).
-func (m *Model) forward(b *Batch, download bool) (ctx *forwardCtx, err error) {
+// with download, on the host in ctx.emissions ([B, T, K]). inference allows the folded
+// input projection (FoldInputs), whose context has no backward.
+func (m *Model) forward(b *Batch, download, inference bool) (ctx *forwardCtx, err error) {
 	be, cfg := m.be, m.Cfg
 	ctx = &forwardCtx{}
 	defer func() {
@@ -318,6 +407,21 @@ func (m *Model) forward(b *Batch, download bool) (ctx *forwardCtx, err error) {
 	}
 	if cfg.MatchFeatures > 0 && len(b.Match) != b.T*b.B*cfg.MatchFeatures {
 		return ctx, errors.New("tagger: the model uses dictionary match features but the batch has none")
+	}
+	var h *tensor.Tensor
+	if inference && m.folded != nil {
+		xw, err := m.projectFolded(b)
+		if err != nil {
+			return ctx, err
+		}
+		h, ctx.rnn, err = m.RNN.ForwardProjected(xw, b.Lengths)
+		for _, t := range xw {
+			be.Free(t)
+		}
+		if err != nil {
+			return ctx, err
+		}
+		return m.forwardFrom(ctx, b, h, download)
 	}
 	var ce, de *tensor.Tensor
 	if ce, ctx.char, err = m.Char.Forward(b.Chars, b.T, b.B); err != nil {
@@ -367,11 +471,16 @@ func (m *Model) forward(b *Batch, download bool) (ctx *forwardCtx, err error) {
 			return ctx, err
 		}
 	}
-	h, rnnCtx, err := m.RNN.Forward(xd, b.Lengths)
-	if err != nil {
+	if h, ctx.rnn, err = m.RNN.Forward(xd, b.Lengths); err != nil {
 		return ctx, err
 	}
-	ctx.rnn = rnnCtx
+	return m.forwardFrom(ctx, b, h, download)
+}
+
+// forwardFrom runs the layers after the RNN (output h) of forward.
+func (m *Model) forwardFrom(ctx *forwardCtx, b *Batch, h *tensor.Tensor, download bool) (*forwardCtx, error) {
+	be, cfg := m.be, m.Cfg
+	var err error
 	ctx.z = h
 	if m.Att != nil {
 		if ctx.hb, err = nn.SwapLeading(be, h); err != nil {
@@ -521,7 +630,7 @@ func (m *Model) Loss(b *Batch) (float64, error) {
 		return 0, errors.New("tagger: batch has no gold tags")
 	}
 	trainer, onDevice := m.be.(tensor.CRFTrainer)
-	ctx, err := m.forward(b, !onDevice)
+	ctx, err := m.forward(b, !onDevice, false)
 	if err != nil {
 		return 0, err
 	}
@@ -581,7 +690,7 @@ func (m *Model) Decode(b *Batch) (*Decoded, error) {
 	m.SetTraining(false)
 	defer m.SetTraining(wasTraining)
 	dec, onDevice := m.be.(tensor.CRFDecoder)
-	ctx, err := m.forward(b, !onDevice)
+	ctx, err := m.forward(b, !onDevice, true)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package tagger
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/bingli/bingli/core/nn"
@@ -142,7 +143,7 @@ func TestGradCheck(t *testing.T) {
 
 func mustEmissions(t *testing.T, m *Model, b *Batch) []float32 {
 	t.Helper()
-	ctx, err := m.forward(b, true)
+	ctx, err := m.forward(b, true, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestDictNoDropout(t *testing.T) {
 	cfg.Dropout, cfg.MatchFeatures, cfg.DictNoDropout = 0.5, lexicon.NumMatchFeatures, true
 	m, b := tinyModelBatch(t, be, cfg)
 	m.SetTraining(true)
-	ctx, err := m.forward(b, false)
+	ctx, err := m.forward(b, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,5 +268,58 @@ func TestDictNoDropout(t *testing.T) {
 	}
 	if zeros == 0 {
 		t.Errorf("no character unit was dropped")
+	}
+}
+
+// TestFoldInputs: decoding with the input projection folded into the embeddings gives the
+// unfolded model's paths and, to rounding, its marginals, with and without the dictionary
+// block and attention; a model with match features is not folded; Loss ignores the tables
+// (same loss, and its backward works).
+func TestFoldInputs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  func(Config) Config
+		fold bool
+	}{
+		{"dict", func(c Config) Config { return c }, true},
+		{"chars only", func(c Config) Config { c.DictDim, c.DictFeatures = 0, 0; return c }, true},
+		{"dict+attention", func(c Config) Config { c.Attention = "full"; return c }, true},
+		{"match features", func(c Config) Config { c.MatchFeatures = lexicon.NumMatchFeatures; return c }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := cpu.New(1)
+			m, b := tinyModelBatch(t, be, tc.cfg(tinyConfig("none")))
+			if m.Dict == nil {
+				b.Dict = nil
+			}
+			want, err := m.Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lossBefore, err := m.Loss(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			folded, err := m.FoldInputs()
+			if err != nil || folded != tc.fold {
+				t.Fatalf("FoldInputs: %v, %v; want %v", folded, err, tc.fold)
+			}
+			got, err := m.Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Paths, want.Paths) {
+				t.Errorf("paths: folded %v, unfolded %v", got.Paths, want.Paths)
+			}
+			for i := range want.Marginals {
+				if d := math.Abs(float64(got.Marginals[i] - want.Marginals[i])); d > 1e-5 {
+					t.Fatalf("marginal %d: folded %v, unfolded %v", i, got.Marginals[i], want.Marginals[i])
+				}
+			}
+			lossAfter, err := m.Loss(b)
+			if err != nil || lossAfter != lossBefore {
+				t.Errorf("training loss with tables %v (%v), without %v", lossAfter, err, lossBefore)
+			}
+		})
 	}
 }

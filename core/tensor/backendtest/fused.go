@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"errors"
 	"math"
 
 	"github.com/bingli/bingli/core/tensor"
@@ -133,6 +134,7 @@ func (s *suite) checkRNN(lstm bool, T, B, In, H int, lengths []int32, reverse bo
 	if lstm {
 		s.nearTensor("CT", seq.CT, wantC, transcendent)
 	}
+	s.checkRNNProjected(lstm, w, seq, xv, wihv, bihv, outv, wantH, wantC)
 
 	dout, doutv := s.rand(T, B, W)
 	wOut := make([]float64, T*B*H)
@@ -256,5 +258,65 @@ func testAttention(s *suite) {
 			s.gradCheck("dk", dk, kv, loss)
 			s.gradCheck("dv", dv, vv, loss)
 		})
+	}
+}
+
+// checkRNNProjected runs the forward of seq again with the input projection given (XW, X
+// nil) and checks it gives the same outputs; a backward with XW must be refused. Backends
+// without XW (ErrUnsupported) skip the check.
+func (s *suite) checkRNNProjected(lstm bool, w tensor.RNNWeights, seq *tensor.RNNSequence, xv, wihv, bihv, outv, wantH, wantC []float64) {
+	b := s.b
+	T, B, In := seq.X.Dim(0), seq.X.Dim(1), seq.X.Dim(2)
+	G, H := w.WIH.Dim(0), w.WHH.Dim(1)
+	xw := make([]float64, T*B*G)
+	for r := range T * B {
+		for g := range G {
+			v := bihv[g]
+			for k := range In {
+				v += wihv[g*In+k] * xv[r*In+k]
+			}
+			xw[r*G+g] = float64(float32(v))
+		}
+	}
+	p := *seq
+	p.X, p.XW = nil, s.up(xw, T, B, G)
+	p.Out, p.HT, p.Work = s.zeros(seq.Out.Shape()...), s.zeros(B, H), s.zeros(seq.Work.Shape()...)
+	if lstm {
+		p.CT = s.zeros(B, H)
+	}
+	var err error
+	if lstm {
+		err = b.LSTM(w, &p)
+	} else {
+		err = b.GRU(w, &p)
+	}
+	if errors.Is(err, tensor.ErrUnsupported) {
+		s.t.Logf("XW: %v (skipped)", err)
+		return
+	}
+	s.ok(err)
+	col, W := seq.OutCol, seq.Out.Dim(2)
+	got := make([]float64, len(outv))
+	copy(got, outv)
+	for i := range T * B { // only our columns: the rest of the fresh Out stays zero
+		for j := range W {
+			if j < col || j >= col+H {
+				got[i*W+j] = 0
+			}
+		}
+	}
+	s.nearTensor("Out (XW)", p.Out, got, transcendent)
+	s.nearTensor("HT (XW)", p.HT, wantH, transcendent)
+	if lstm {
+		s.nearTensor("CT (XW)", p.CT, wantC, transcendent)
+	}
+	g := &tensor.RNNGrads{DOut: p.Out, DX: s.zeros(T, B, In), DW: tensor.RNNWeights{WIH: s.zeros(w.WIH.Shape()...), WHH: s.zeros(w.WHH.Shape()...), BIH: s.zeros(G), BHH: s.zeros(G)}}
+	if lstm {
+		err = b.LSTMBackward(w, &p, g)
+	} else {
+		err = b.GRUBackward(w, &p, g)
+	}
+	if !errors.Is(err, tensor.ErrArgument) {
+		s.t.Errorf("a backward with XW: got %v, want ErrArgument", err)
 	}
 }

@@ -7,6 +7,7 @@ type rnnPass struct {
 	tensor.RNNDims
 	gates, width int // gate blocks and Work row width, in multiples of H
 	x, out, work []float32
+	xw           []float32 // the precomputed input projection (RNNSequence.XW), or nil
 	wih, whh     []float32
 	bih, bhh     []float32
 	lengths      []int32
@@ -20,7 +21,7 @@ type rnnPass struct {
 }
 
 func (c *Backend) rnnPass(op string, gates int, w tensor.RNNWeights, seq *tensor.RNNSequence, d tensor.RNNDims) (*rnnPass, error) {
-	if err := own(op, seq.X, seq.Out, seq.Work, seq.H0, seq.C0, seq.HT, seq.CT, w.WIH, w.WHH, w.BIH, w.BHH); err != nil {
+	if err := own(op, seq.X, seq.XW, seq.Out, seq.Work, seq.H0, seq.C0, seq.HT, seq.CT, w.WIH, w.WHH, w.BIH, w.BHH); err != nil {
 		return nil, err
 	}
 	width := tensor.GRUWorkWidth
@@ -28,16 +29,19 @@ func (c *Backend) rnnPass(op string, gates int, w tensor.RNNWeights, seq *tensor
 		width = tensor.LSTMWorkWidth
 	}
 	g := gates * d.H
-	return &rnnPass{
+	p := &rnnPass{
 		RNNDims: d, gates: gates, width: width,
-		x: f32(seq.X), out: f32(seq.Out), work: f32(seq.Work),
+		x: f32(seq.X), xw: f32(seq.XW), out: f32(seq.Out), work: f32(seq.Work),
 		wih: f32(w.WIH), whh: f32(w.WHH), bih: f32(w.BIH), bhh: f32(w.BHH),
 		lengths: seq.Lengths, reverse: seq.Reverse,
 		outW: seq.Out.Dim(2), outCol: seq.OutCol,
 		// Frozen weights (Backend.Freeze) come packed from their cache; nil otherwise.
-		wihT: packedWeight(w.WIH, true, d.In, d.In, g),
 		whhT: packedWeight(w.WHH, true, d.H, d.H, g),
-	}, nil
+	}
+	if p.xw == nil {
+		p.wihT = packedWeight(w.WIH, true, d.In, d.In, g)
+	}
+	return p, nil
 }
 
 // time returns the position processed at step s.
@@ -60,6 +64,12 @@ func (p *rnnPass) active(t, b int) bool {
 // there are some.
 func (c *Backend) inputProjection(p *rnnPass) {
 	g, ld := p.gates*p.H, p.width*p.H
+	if p.xw != nil { // precomputed (RNNSequence.XW)
+		for r := range p.T * p.B {
+			copy(p.work[r*ld:r*ld+g], p.xw[r*g:(r+1)*g])
+		}
+		return
+	}
 	for r := range p.T * p.B {
 		copy(p.work[r*ld:r*ld+g], p.bih)
 	}
