@@ -35,6 +35,7 @@ func (c *Backend) Add(dst, a, b *tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
+	x, y = x[:len(d)], y[:len(d)] // lets the compiler drop the loop's bounds checks
 	for i := range d {
 		d[i] = x[i] + y[i]
 	}
@@ -47,6 +48,7 @@ func (c *Backend) Sub(dst, a, b *tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
+	x, y = x[:len(d)], y[:len(d)] // lets the compiler drop the loop's bounds checks
 	for i := range d {
 		d[i] = x[i] - y[i]
 	}
@@ -59,6 +61,7 @@ func (c *Backend) Mul(dst, a, b *tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
+	x, y = x[:len(d)], y[:len(d)] // lets the compiler drop the loop's bounds checks
 	for i := range d {
 		d[i] = x[i] * y[i]
 	}
