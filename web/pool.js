@@ -124,11 +124,12 @@ class BingliPool {
 
   // analyze tags and de-identifies text: {entities, phi, masked, tagMs, deidMs}; deidMs is
   // the time after tagging (waiting for the detection, if it is still running, then
-  // protection and masking). With one worker it tags and de-identifies in one message; with
-  // more, the last worker detects while the others tag.
+  // protection and masking). With one worker, or a text shorter than parallelMin, one worker
+  // tags and de-identifies in one message; otherwise the last worker detects while the
+  // others tag.
   async analyze(text, deidOpts) {
     deidOpts = deidOpts || {};
-    if (this.size === 1) return this.send(0, 'analyze', [text, deidOpts]);
+    if (this.size === 1 || text.length < BingliPool.parallelMin) return this.send(this.idlest(), 'analyze', [text, deidOpts]);
     const det = this.size - 1;
     const detection = this.send(det, 'detect', [text, deidOpts.categories ? { categories: deidOpts.categories } : {}]);
     if (det === 1 || text.length < BingliPool.splitMin) {
@@ -155,5 +156,13 @@ class BingliPool {
 // (24.7 vs 20.6 ms) and a 5,000-character one faster (79.4 vs 96.2 ms). With 2 workers
 // analyze tags in one and detects PHI in the other, so it never splits.
 BingliPool.splitMin = 2000;
+
+// parallelMin: the shortest text (UTF-16 units, about characters) analyze detects PHI for in
+// a second worker while the first tags. Below it the second worker's start and the extra
+// messages cost more than the detection it takes off the first: in web/bench.html on the
+// 2-core dev machine (docs/BENCHMARKS.md) the parallel path was slower than one worker at
+// 200 characters (7.5 and 8.6 ms against 6.9 and 8.3) and faster from 350 (6.8 and 8.3
+// against 8.0 and 10.0; at 1,000 characters 12 against 17 ms).
+BingliPool.parallelMin = 300;
 
 self.BingliPool = BingliPool;

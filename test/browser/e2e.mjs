@@ -169,6 +169,8 @@ try {
     // input fails there with the same errors, and the answer equals one worker's.
     const pair = new self.BingliPool(2);
     await pair.start('ccks2017-lite');
+    const parallelMin = self.BingliPool.parallelMin;
+    self.BingliPool.parallelMin = 0; // the parallel path at every length
     for (const [k, v, o] of [['pairEmpty', '', {}], ['pairUTF8', new Uint8Array([0xe5, 0x8c, 0xbb, 0xff]), {}], ['pairMode', '头痛', { mode: 'blur' }]]) {
       try { await pair.analyze(v, o); out[k] = 'no error'; } catch (e) { out[k] = e.message; }
     }
@@ -177,6 +179,7 @@ try {
       const [p, one] = await Promise.all([pair.analyze(rec, opts), pool.send(0, 'analyze', [rec, opts])]);
       out[`pair-${mode}`] = JSON.stringify([p.entities, p.phi, p.masked]) === JSON.stringify([one.entities, one.phi, one.masked]) && p.phi.length > 0;
     }
+    self.BingliPool.parallelMin = parallelMin;
     pair.terminate();
     pool.terminate();
     return out;
