@@ -51,11 +51,11 @@ func (d *doc) nameAt(i int, needBoundary bool) int {
 
 var (
 	// reNameStrong: labels after which a name is expected.
-	reNameStrong = regexp.MustCompile(`(?:患者姓名|患儿姓名|姓名|主治医师|主治医生|住院医师|主任医师|主管医师|经治医师|上级医师|主诊医师|责任护士|护士长|医师签名|签名|记录者|记录人|报告人|审核人|审核者|陈述者|代诉人|联系人|家属|其父|其母|其子|其女|其夫|其妻|丈夫|妻子|医师|医生|护士|主治)[:\s]*`)
+	reNameStrong = mustScanner(`(?:患者姓名|患儿姓名|姓名|主治医师|主治医生|住院医师|主任医师|主管医师|经治医师|上级医师|主诊医师|责任护士|护士长|医师签名|签名|记录者|记录人|报告人|审核人|审核者|陈述者|代诉人|联系人|家属|其父|其母|其子|其女|其夫|其妻|丈夫|妻子|医师|医生|护士|主治)[:\s]*`)
 	// reNameWeak: labels after which a name may follow; the name must end at a boundary.
-	reNameWeak = regexp.MustCompile(`(?:患者|病人|患儿|病员|伤者|产妇)`)
+	reNameWeak = mustScanner(`(?:患者|病人|患儿|病员|伤者|产妇)`)
 	// reTitle: titles that follow a name ("王建国主任医师", "李医生").
-	reTitle = regexp.MustCompile(`副主任医师|主任医师|主治医师|住院医师|主管护师|副教授|护士长|医师|医生|大夫|护士|主任|教授|先生|女士|老师|同志`)
+	reTitle = mustScanner(`副主任医师|主任医师|主治医师|住院医师|主管护师|副教授|护士长|医师|医生|大夫|护士|主任|教授|先生|女士|老师|同志`)
 )
 
 // nameBlock holds words that look like a surname and a given name after a label but are
@@ -111,7 +111,7 @@ func (d *doc) detectName() {
 }
 
 // reField: a colon (after normalisation) with optional spaces after it.
-var reField = regexp.MustCompile(`:[ \t]*`)
+var reField = mustScanner(`:[ \t]*`)
 
 // detectNameField finds names as the whole value of a colon field whatever the label
 // (核准：张三。, 复核者：李四 2019-03-05): a Han label of one or more runes that does not end in a
@@ -179,7 +179,7 @@ func (d *doc) repeatNames() {
 }
 
 // addrLabel: labels that introduce an address.
-var reAddrLabel = regexp.MustCompile(`(?:家庭住址|现住址|户籍地址|户籍地|通讯地址|联系地址|居住地|出生地|籍贯|住址|地址|家住|现住|住在|现居|居住于|住于|来自)[:\s]*`)
+var reAddrLabel = mustScanner(`(?:家庭住址|现住址|户籍地址|户籍地|通讯地址|联系地址|居住地|出生地|籍贯|住址|地址|家住|现住|住在|现居|居住于|住于|来自)[:\s]*`)
 
 var (
 	addrSuffix = `(?:特别行政区|自治区|自治州|自治县|地区|新区|开发区|街道|社区|小区|花园|公寓|大厦|大道|大街|胡同|省|市|盟|旗|区|县|镇|乡|村|路|街|巷|弄|屯|组|苑|园|庄)`
@@ -248,7 +248,7 @@ func (d *doc) detectAddress() {
 	}
 }
 
-var reHospSuffix = regexp.MustCompile(`医院|卫生院|卫生所|卫生室|诊所|医疗中心|医学中心|卫生服务中心|卫生服务站|保健院|保健所|疗养院|急救中心`)
+var reHospSuffix = mustScanner(`医院|卫生院|卫生所|卫生室|诊所|医疗中心|医学中心|卫生服务中心|卫生服务站|保健院|保健所|疗养院|急救中心`)
 
 // hospStop ends the backward scan for a hospital's name.
 var hospStop = runeSet("于在至到往入转赴去经就来由从及的我该本外其他前后因行诊住出送返回、")

@@ -3,7 +3,6 @@ package deid
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -173,6 +172,7 @@ type doc struct {
 	str    string
 	rs     []rune
 	runeAt []int // byte offset → rune index (len(str)+1 entries)
+	byteAt []int // rune index → byte offset (len(rs)+1 entries)
 	cands  []cand
 }
 
@@ -181,9 +181,11 @@ func newDoc(s string) *doc {
 	i := 0
 	for b := range s {
 		d.runeAt[b] = i
+		d.byteAt = append(d.byteAt, b)
 		i++
 	}
 	d.runeAt[len(s)] = i
+	d.byteAt = append(d.byteAt, len(s))
 	d.rs = []rune(s)
 	return d
 }
@@ -206,9 +208,9 @@ func isAlnum(r rune) bool  { return isDigit(r) || r >= 'a' && r <= 'z' || r >= '
 func isHan(r rune) bool    { return unicode.Is(unicode.Han, r) }
 func isSpaceR(r rune) bool { return unicode.IsSpace(r) }
 
-// eachMatch calls f with the rune offsets of group g of every match of re.
-func (d *doc) eachMatch(re *regexp.Regexp, g int, f func(s, e int, m []string)) {
-	for _, loc := range re.FindAllStringSubmatchIndex(d.str, -1) {
+// eachMatch calls f with the rune offsets of group g of every match of sc's pattern.
+func (d *doc) eachMatch(sc *scanner, g int, f func(s, e int, m []string)) {
+	for _, loc := range sc.findAll(d) {
 		if loc[2*g] < 0 {
 			continue
 		}
@@ -247,13 +249,17 @@ func (d *doc) detectAll() {
 }
 
 var (
-	reEmail = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
-	reURL   = regexp.MustCompile(`(?i)(?:(?:https?|ftp)://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+`)
-	reIP    = regexp.MustCompile(`\d{1,3}(?:\.\d{1,3}){3}`)
+	// Every rune of a long alphanumeric run could begin an e-mail, so the first-rune scan
+	// would be quadratic in the run; FindAll stays linear, and only runs on text with an @.
+	reEmail = regexpScanner(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
+	reURL   = mustScanner(`(?i)(?:(?:https?|ftp)://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+`)
+	reIP    = mustScanner(`\d{1,3}(?:\.\d{1,3}){3}`)
 )
 
 func (d *doc) detectEmailURLIP() {
-	d.eachMatch(reEmail, 0, func(s, e int, _ []string) { d.add(s, e, Email, "email") })
+	if strings.IndexByte(d.str, '@') >= 0 {
+		d.eachMatch(reEmail, 0, func(s, e int, _ []string) { d.add(s, e, Email, "email") })
+	}
 	d.eachMatch(reURL, 0, func(s, e int, _ []string) {
 		for e > s && strings.ContainsRune(".,;:!?)]'", d.rs[e-1]) {
 			e--
@@ -286,8 +292,8 @@ func atoi(s string) int {
 }
 
 var (
-	reIDNum   = regexp.MustCompile(`\d{17}[\dXx]|\d{15}`)
-	reIDLabel = regexp.MustCompile(`(?:身份证|证件)(?:号码|号)?[:\s]*([\dXx]{15,18})`)
+	reIDNum   = mustScanner(`\d{17}[\dXx]|\d{15}`)
+	reIDLabel = mustScanner(`(?:身份证|证件)(?:号码|号)?[:\s]*([\dXx]{15,18})`)
 )
 
 // ValidResidentID reports whether s is an 18-digit resident ID with a valid birth date and
@@ -356,9 +362,9 @@ func (d *doc) detectID() {
 }
 
 var (
-	reMobile   = regexp.MustCompile(`(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}`)
-	reLandline = regexp.MustCompile(`(?:\(0\d{2,3}\)|0\d{2,3}-)[ ]?\d{7,8}(?:-\d{1,4})?`)
-	rePhoneLbl = regexp.MustCompile(`(?i)(?:电话|手机|联系方式|座机|tel|phone|电话号码|手机号码?)[:\s号码为是]*((?:\+?\d[\d\- ]{5,16}\d))`)
+	reMobile   = mustScanner(`(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}`)
+	reLandline = mustScanner(`(?:\(0\d{2,3}\)|0\d{2,3}-)[ ]?\d{7,8}(?:-\d{1,4})?`)
+	rePhoneLbl = mustScanner(`(?i)(?:电话|手机|联系方式|座机|tel|phone|电话号码|手机号码?)[:\s号码为是]*((?:\+?\d[\d\- ]{5,16}\d))`)
 )
 
 func (d *doc) detectPhone() {
@@ -380,8 +386,8 @@ func (d *doc) detectPhone() {
 }
 
 var (
-	reMRN = regexp.MustCompile(`(?i)(?:住院号码|住院号|病案号|病历号|门诊号|医保卡号|医保号|社保卡号|社保号|就诊卡号|登记号|检查号|影像号|床号|住院id|病人id|患者id|id号)[:\s]*([A-Za-z0-9\-]*\d[A-Za-z0-9\-]*)`)
-	reBed = regexp.MustCompile(`\d{1,3}床`)
+	reMRN = mustScanner(`(?i)(?:住院号码|住院号|病案号|病历号|门诊号|医保卡号|医保号|社保卡号|社保号|就诊卡号|登记号|检查号|影像号|床号|住院id|病人id|患者id|id号)[:\s]*([A-Za-z0-9\-]*\d[A-Za-z0-9\-]*)`)
+	reBed = mustScanner(`\d{1,3}床`)
 )
 
 func (d *doc) detectMRN() {
@@ -396,14 +402,14 @@ func (d *doc) detectMRN() {
 const cnDigits = "〇零○一二三四五六七八九十"
 
 var (
-	reDateCN   = regexp.MustCompile(`(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})[日号])?)?`)
-	reDateMD   = regexp.MustCompile(`(\d{1,2})月(\d{1,2})[日号]`)
-	reDateNum  = regexp.MustCompile(`(\d{4})([-/.])(\d{1,2})(?:([-/.])(\d{1,2}))?`)
-	reDateMDY  = regexp.MustCompile(`(\d{1,2})/(\d{1,2})/(\d{4})`)
-	reDateHan  = regexp.MustCompile(`[〇零○一二三四五六七八九]{4}年(?:[一二三四五六七八九十]{1,2}月(?:[一二三四五六七八九十]{1,3}[日号])?)?`)
-	reDateHMD  = regexp.MustCompile(`[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}[日号]`)
-	reTime     = regexp.MustCompile(`(?:(?:上午|下午|晚上|凌晨|中午|早上|早晨|夜间|傍晚|晚)\s*)?(\d{1,2}):(\d{2})(?::(\d{2}))?`)
-	reTimeWord = regexp.MustCompile(`(?:上午|下午|晚上|凌晨|中午|早上|早晨|夜间|傍晚|晚)\s*(\d{1,2})[时点](?:(\d{1,2})分|半)?|(\d{1,2})[时点](\d{1,2})分`)
+	reDateCN   = mustScanner(`(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})[日号])?)?`)
+	reDateMD   = mustScanner(`(\d{1,2})月(\d{1,2})[日号]`)
+	reDateNum  = mustScanner(`(\d{4})([-/.])(\d{1,2})(?:([-/.])(\d{1,2}))?`)
+	reDateMDY  = mustScanner(`(\d{1,2})/(\d{1,2})/(\d{4})`)
+	reDateHan  = mustScanner(`[〇零○一二三四五六七八九]{4}年(?:[一二三四五六七八九十]{1,2}月(?:[一二三四五六七八九十]{1,3}[日号])?)?`)
+	reDateHMD  = mustScanner(`[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}[日号]`)
+	reTime     = mustScanner(`(?:(?:上午|下午|晚上|凌晨|中午|早上|早晨|夜间|傍晚|晚)\s*)?(\d{1,2}):(\d{2})(?::(\d{2}))?`)
+	reTimeWord = mustScanner(`(?:上午|下午|晚上|凌晨|中午|早上|早晨|夜间|傍晚|晚)\s*(\d{1,2})[时点](?:(\d{1,2})分|半)?|(\d{1,2})[时点](\d{1,2})分`)
 )
 
 func (d *doc) detectDate() {
@@ -461,9 +467,9 @@ func (d *doc) detectDate() {
 }
 
 var (
-	reAge      = regexp.MustCompile(`\d{1,3}(?:\.\d)?余?(?:周岁|岁)(?:\d{1,2}个?月)?|\d{1,2}个?月龄|\d{1,3}天龄`)
-	reAgeLabel = regexp.MustCompile(`年龄[:\s]*(\d{1,3}(?:岁|周岁)?)`)
-	reAgeHan   = regexp.MustCompile(`[一二三四五六七八九十]{1,3}余?岁`)
+	reAge      = mustScanner(`\d{1,3}(?:\.\d)?余?(?:周岁|岁)(?:\d{1,2}个?月)?|\d{1,2}个?月龄|\d{1,3}天龄`)
+	reAgeLabel = mustScanner(`年龄[:\s]*(\d{1,3}(?:岁|周岁)?)`)
+	reAgeHan   = mustScanner(`[一二三四五六七八九十]{1,3}余?岁`)
 )
 
 func (d *doc) detectAge() {
