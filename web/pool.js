@@ -1,8 +1,9 @@
 // BingliPool: a small pool of Web Workers, each running bingli.wasm with the same model.
 // analyze runs the two halves of the work at the same time: the last worker detects the
-// PHI of the whole text (no entity protection yet) while the others tag it; a long text
-// is cut at sentence ends (bingli.split) into one chunk per tagging worker and the chunks'
-// entities are shifted back to offsets in the whole text (code points, end exclusive).
+// PHI of the whole text (no entity protection yet) while the first tags it; a long text
+// is cut at sentence ends (bingli.split) into one chunk per worker, the detecting worker
+// tagging its chunk after the detection, and the chunks' entities are shifted back to
+// offsets in the whole text (code points, end exclusive).
 // Then the detecting worker protects the medical entities and masks the whole text (so one
 // person keeps one surrogate and dates keep their intervals). Protecting after detection
 // gives what detecting with protection gives (deid.Protect), so the answer is the one
@@ -126,20 +127,21 @@ class BingliPool {
   // the time after tagging (waiting for the detection, if it is still running, then
   // protection and masking). With one worker, or a text shorter than parallelMin, one worker
   // tags and de-identifies in one message; otherwise the last worker detects while the
-  // others tag.
+  // first tags, and from splitMin on every worker tags a chunk as well.
   async analyze(text, deidOpts) {
     deidOpts = deidOpts || {};
     if (this.size === 1 || text.length < BingliPool.parallelMin) return this.send(this.idlest(), 'analyze', [text, deidOpts]);
     const det = this.size - 1;
     const detection = this.send(det, 'detect', [text, deidOpts.categories ? { categories: deidOpts.categories } : {}]);
-    if (det === 1 || text.length < BingliPool.splitMin) {
+    if (text.length < BingliPool.splitMin) {
       // One tagging worker: it finishes the job itself with the PHI forwarded to it.
       const token = this.nextId++;
       detection.then((d) => this.notify(0, 'phi', [token, { phi: d.phi }]), (e) => this.notify(0, 'phi', [token, { error: e.message }]));
       return this.send(0, 'analyzeWith', [text, deidOpts, token]);
     }
     detection.catch(() => {}); // an error surfaces below, after the tagging's
-    const t = await this.tag(text, det);
+    // Every worker tags a chunk; the detecting one takes its chunk after the detection.
+    const t = await this.tag(text, this.size);
     const t1 = performance.now();
     const opts = Object.assign({}, deidOpts, { protected: t.entities.map((e) => [e.start, e.end]), phi: (await detection).phi });
     const d = await this.send(det, 'deid', [text, opts]);
@@ -149,13 +151,13 @@ class BingliPool {
   terminate() { this.workers.forEach((w) => w.terminate()); this.workers = []; }
 }
 
-// splitMin: the shortest text (code points) tag splits over its workers. Below it the extra
-// round trips (split, one tag per worker) cost more than the parallel tagging saves: in
-// web/bench.html on the 2-core dev machine (docs/BENCHMARKS.md), after the whole-recurrence
-// kernel, splitting a 1,000-character record over 2 workers was slower than one worker
-// (24.7 vs 20.6 ms) and a 5,000-character one faster (79.4 vs 96.2 ms). With 2 workers
-// analyze tags in one and detects PHI in the other, so it never splits.
-BingliPool.splitMin = 2000;
+// splitMin: the shortest text (code points) tag, and analyze, split over the workers. Below
+// it the extra round trips (split, one tag per worker) cost about what the parallel tagging
+// saves: in web/bench.html on the 2-core dev machine (docs/BENCHMARKS.md, 2026-12-07), with
+// the second worker detecting PHI before tagging its chunk, analyze took 15.7 and 13.3 ms
+// split against 15.4 and 14.0 unsplit at 700 characters, 16.7/15.8 against 20.5/18.4 at
+// 1,000 and 24.6/24.4 against 30.5/27.9 at 1,500.
+BingliPool.splitMin = 800;
 
 // parallelMin: the shortest text (UTF-16 units, about characters) analyze detects PHI for in
 // a second worker while the first tags. Below it the second worker's start and the extra

@@ -169,17 +169,21 @@ try {
     // input fails there with the same errors, and the answer equals one worker's.
     const pair = new self.BingliPool(2);
     await pair.start('ccks2017-lite');
-    const parallelMin = self.BingliPool.parallelMin;
+    const { parallelMin, splitMin } = self.BingliPool;
     self.BingliPool.parallelMin = 0; // the parallel path at every length
-    for (const [k, v, o] of [['pairEmpty', '', {}], ['pairUTF8', new Uint8Array([0xe5, 0x8c, 0xbb, 0xff]), {}], ['pairMode', '头痛', { mode: 'blur' }]]) {
-      try { await pair.analyze(v, o); out[k] = 'no error'; } catch (e) { out[k] = e.message; }
+    // First with the whole text tagged by one worker, then split over both (splitMin 0).
+    for (const [path, sm] of [['pair', splitMin], ['split', 0]]) {
+      self.BingliPool.splitMin = sm;
+      for (const [k, v, o] of [['Empty', '', {}], ['UTF8', new Uint8Array([0xe5, 0x8c, 0xbb, 0xff]), {}], ['Mode', '头痛', { mode: 'blur' }]]) {
+        try { await pair.analyze(v, o); out[path + k] = 'no error'; } catch (e) { out[path + k] = e.message; }
+      }
+      for (const mode of ['tag', 'surrogate', 'mask']) {
+        const opts = { mode, seed: 3 };
+        const [p, one] = await Promise.all([pair.analyze(rec, opts), pool.send(0, 'analyze', [rec, opts])]);
+        out[`${path}-${mode}`] = JSON.stringify([p.entities, p.phi, p.masked]) === JSON.stringify([one.entities, one.phi, one.masked]) && p.phi.length > 0;
+      }
     }
-    for (const mode of ['tag', 'surrogate', 'mask']) {
-      const opts = { mode, seed: 3 };
-      const [p, one] = await Promise.all([pair.analyze(rec, opts), pool.send(0, 'analyze', [rec, opts])]);
-      out[`pair-${mode}`] = JSON.stringify([p.entities, p.phi, p.masked]) === JSON.stringify([one.entities, one.phi, one.masked]) && p.phi.length > 0;
-    }
-    self.BingliPool.parallelMin = parallelMin;
+    Object.assign(self.BingliPool, { parallelMin, splitMin });
     pair.terminate();
     pool.terminate();
     return out;
@@ -189,12 +193,14 @@ try {
   assert.match(errs.utf8, /not valid UTF-8 .*offset 3/);
   assert.match(errs.mode, /unknown mode/);
   assert.equal(errs.after, true, 'the module still works after bad input');
-  assert.match(errs.pairEmpty, /empty/);
-  assert.match(errs.pairUTF8, /not valid UTF-8/);
-  assert.match(errs.pairMode, /unknown mode/);
-  for (const m of ['tag', 'surrogate', 'mask']) assert.equal(errs[`pair-${m}`], true, `two workers (tag ∥ detect) answer as one worker, ${m} mode`);
+  for (const path of ['pair', 'split']) {
+    assert.match(errs[path + 'Empty'], /empty/, path);
+    assert.match(errs[path + 'UTF8'], /not valid UTF-8/, path);
+    assert.match(errs[path + 'Mode'], /unknown mode/, path);
+    for (const m of ['tag', 'surrogate', 'mask']) assert.equal(errs[`${path}-${m}`], true, `two workers (${path === 'pair' ? 'tag ∥ detect' : 'split tagging ∥ detect'}) answer as one worker, ${m} mode`);
+  }
   step('bad input: clear errors, no panic');
-  step('two workers, tagging and PHI detection in parallel: the one-worker answer in every mode, and the same errors');
+  step('two workers, tagging (whole or split over both) and PHI detection in parallel: the one-worker answer in every mode, and the same errors');
   assert.equal(errs.kernel, 'wasm-simd', 'the workers use gemm.wasm');
   assert.equal(errs.goKernel, 'go');
   assert.ok(errs.entities > 0 && errs.sameAsGo, 'the SIMD kernels tag exactly as the Go kernels');
