@@ -334,6 +334,14 @@ func peekLine(br *bufio.Reader) (int, error) {
 // consumeResults stores workers' results until ctx is done, reconnecting its consumer if
 // NATS is unreachable.
 func (d *distRunner) consumeResults(ctx context.Context) {
+	// A server killed with results delivered to it but not acked (the consumer hands out up
+	// to 8 at a time) would see them again only after the consumer's AckWait, a minute in
+	// which the job stands still. The server is the results stream's one reader, so it drops
+	// the consumer and makes it anew: a work-queue stream keeps every unacked message, and a
+	// new consumer delivers them at once.
+	if err := d.results.DeleteConsumer(ctx, resultsDurable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		d.log.Warn("resetting the results consumer", "err", err)
+	}
 	for wait := 100 * time.Millisecond; ctx.Err() == nil; wait = min(2*wait, 5*time.Second) {
 		cons, err := d.results.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 			Durable: resultsDurable, AckPolicy: jetstream.AckExplicitPolicy, AckWait: time.Minute, MaxDeliver: -1,
