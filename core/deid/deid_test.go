@@ -108,6 +108,27 @@ func TestProtected(t *testing.T) {
 	if !has(spans, Hospital, "四川省肿瘤医院") {
 		t.Errorf("a protected word inside a hospital name: got %+v", spans)
 	}
+	// After an address label, a protected span that starts on the label is a tagger's
+	// mistake; one that leaves the address at its end still drops it.
+	addr := "地址：天津市坝槐区枫翠小区25号楼173室。"
+	for _, tt := range []struct {
+		prot []Range
+		kept bool
+	}{
+		{[]Range{{0, 11}}, true},   // 地址：天津市坝槐区枫翠, the lite model's "treatment"
+		{[]Range{{2, 24}}, true},   // from the colon past the end
+		{[]Range{{3, 6}}, true},    // inside
+		{[]Range{{20, 25}}, false}, // from inside past the end
+	} {
+		spans, _ := Detect(addr, Options{Protected: tt.prot})
+		if got := has(spans, Address, "天津市坝槐区枫翠小区25号楼173室"); got != tt.kept {
+			t.Errorf("%s protected %v: address kept %v, want %v (%+v)", addr, tt.prot, got, tt.kept, spans)
+		}
+	}
+	spans, _ = Detect("送往天津市第一医院。", Options{Protected: []Range{{0, 5}}})
+	if has(spans, Hospital, "天津市第一医院") {
+		t.Errorf("a hospital crossed at its start by a protected span is dropped: got %+v", spans)
+	}
 }
 
 // TestProtectAfterDetect checks the contract the browser relies on to detect PHI in parallel
@@ -122,6 +143,8 @@ func TestProtectAfterDetect(t *testing.T) {
 		{"送检：四川省肿瘤医院。", []Range{{4, 11}}},
 		{"患者张三，男，45岁，住址：浙江省杭州市西湖区文三路90号，电话13812345678。", []Range{{16, 18}, {0, 2}, {2, 4}}},
 		{"主治医师王建华查房，诊断：高血压。", nil},
+		{"地址：天津市坝槐区枫翠小区25号楼173室。", []Range{{0, 11}}},
+		{"地址：天津市坝槐区枫翠小区25号楼173室。", []Range{{20, 25}}},
 	}
 	for _, tt := range tests {
 		want, err := Detect(tt.text, Options{Protected: tt.prot})

@@ -49,7 +49,11 @@ type Options struct {
 	// Protected are spans (original rune offsets) of medical entities, e.g. from a tagger.
 	// A NAME overlapping any of them is dropped; an ADDRESS or HOSPITAL is dropped when a
 	// protected span crosses its boundary (one wholly inside, like 肿瘤 in 省肿瘤医院, is part
-	// of the name); structured detections (every other category) are always kept.
+	// of the name), except that an ADDRESS after an address label (rule "address-label":
+	// 地址：, 现住 …) ignores spans that start before it: such a span covers the label, which
+	// no medical entity does, so it is a tagger's mistake (the lite model, never shown an
+	// address, tags 地址：天津市坝槐区… as a treatment); structured detections (every other
+	// category) are always kept.
 	Protected []Range
 	// Categories restricts detection to these categories; nil means all.
 	Categories []Category
@@ -98,7 +102,16 @@ func Protect(spans []Span, protected []Range) []Span {
 	sort.Slice(prot, func(i, j int) bool { return prot[i].Start < prot[j].Start })
 	kept := make([]Span, 0, len(spans))
 	for _, sp := range spans {
-		if sp.Category == Name && overlaps(prot, sp.Start, sp.End, false) || (sp.Category == Address || sp.Category == Hospital) && overlaps(prot, sp.Start, sp.End, true) {
+		var drops func(r Range) bool
+		switch {
+		case sp.Category == Name:
+			drops = func(Range) bool { return true }
+		case sp.Category == Address && sp.Rule == "address-label":
+			drops = func(r Range) bool { return r.Start >= sp.Start && r.End > sp.End }
+		case sp.Category == Address || sp.Category == Hospital:
+			drops = func(r Range) bool { return r.Start < sp.Start || r.End > sp.End }
+		}
+		if drops != nil && overlaps(prot, sp.Start, sp.End, drops) {
 			continue
 		}
 		kept = append(kept, sp)
@@ -106,12 +119,12 @@ func Protect(spans []Span, protected []Range) []Span {
 	return kept
 }
 
-// overlaps reports whether [s, e) overlaps a range of prot (sorted by start); with crossing,
-// only ranges that reach outside [s, e) count.
-func overlaps(prot []Range, s, e int, crossing bool) bool {
+// overlaps reports whether a range of prot (sorted by start) that overlaps [s, e) drops
+// the span.
+func overlaps(prot []Range, s, e int, drops func(Range) bool) bool {
 	i := sort.Search(len(prot), func(i int) bool { return prot[i].Start >= e })
 	for j := i - 1; j >= 0; j-- {
-		if prot[j].End > s && prot[j].Start < e && (!crossing || prot[j].Start < s || prot[j].End > e) {
+		if prot[j].End > s && prot[j].Start < e && drops(prot[j]) {
 			return true
 		}
 		if j < i-64 { // protected spans are short; look back a bounded distance
