@@ -216,6 +216,11 @@ func (d *doc) addrChain(p int) (int, int) {
 			break
 		}
 		p += len([]rune(rest[:loc[1]]))
+		// A name ending in a suffix rune takes the suffix after it too: 王家屯村, 李庄路 (the
+		// shortest match stopped at 屯 or 庄, and 村 or 路 alone is no component).
+		if loc := rePlaceSfx.FindStringIndex(string(d.rs[p:min(p+6, len(d.rs))])); loc != nil {
+			p += len([]rune(string(d.rs[p:min(p+6, len(d.rs))])[:loc[1]]))
+		}
 		n++
 	}
 	return p, n
@@ -263,8 +268,12 @@ var hospLead = []string{"当地", "上级", "基层", "附近", "其他", "某"}
 // reDept: a department right after a hospital name.
 var reDept = regexp.MustCompile(`^的?\p{Han}{0,9}?(?:科|病区|病房|门诊部|门诊|中心)`)
 
-// deptStop: runes that do not occur in department names.
+// deptStop: runes that do not occur in department names, except in the words of
+// deptWords (诊 of 就诊 ends a department, 诊 of 急诊科 does not).
 var deptStop = runeSet("行就诊住治疗入转后查于在至并予给示因")
+
+// deptWords are department words that hold a deptStop rune.
+var deptWords = []string{"急诊", "门诊", "诊疗"}
 
 func (d *doc) detectHospital() {
 	d.eachMatch(reHospSuffix, 0, func(s, e int, _ []string) {
@@ -291,8 +300,12 @@ func (d *doc) detectHospital() {
 		rule := "hospital"
 		if loc := reDept.FindStringIndex(string(d.rs[e:min(e+12, len(d.rs))])); loc != nil {
 			dept := []rune(string(d.rs[e:min(e+12, len(d.rs))])[:loc[1]])
+			bare := string(dept)
+			for _, w := range deptWords {
+				bare = strings.ReplaceAll(bare, w, "")
+			}
 			ok := true
-			for _, r := range dept {
+			for _, r := range bare {
 				if deptStop[r] {
 					ok = false
 				}
