@@ -4,7 +4,11 @@
 // maps to the gold label or to another, and not in the dictionary at all. It bounds what
 // dictionary features can add over a character model that memorises its training mentions.
 //
-//	go run ./bench/dictcoverage [--data ../shared/data]
+// With --pred PROTOCOL:LABEL=FILE (repeatable; FILE is `bingli tag` output on the
+// protocol's dev split, JSON lines) it also gives each model's recall in each class: a
+// mention counts when the model found exactly its span with its type.
+//
+//	go run ./bench/dictcoverage [--data ../shared/data] [--pred yidu-train-dev:chars=chars.jsonl ...]
 package main
 
 import (
@@ -12,14 +16,35 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/bingli/bingli/core/corpus"
 	"github.com/bingli/bingli/core/pipeline"
 	"github.com/bingli/bingli/lexicon"
 )
 
+// preds are the --pred flags: per protocol, labelled prediction files in flag order.
+type preds map[string][][2]string
+
+func (p preds) String() string { return fmt.Sprint(map[string][][2]string(p)) }
+
+func (p preds) Set(v string) error {
+	proto, rest, ok1 := strings.Cut(v, ":")
+	label, file, ok2 := strings.Cut(rest, "=")
+	if !ok1 || !ok2 || proto == "" || label == "" || file == "" {
+		return fmt.Errorf("want PROTOCOL:LABEL=FILE, got %q", v)
+	}
+	p[proto] = append(p[proto], [2]string{label, file})
+	return nil
+}
+
+// classes, in the order they are printed.
+var classes = []string{"seen in train, same type", "seen in train, other type", "lists only, right type", "lists only, other type", "not in dictionary"}
+
 func main() {
 	dataDir := flag.String("data", "../shared/data", "shared data folder")
+	predFlags := preds{}
+	flag.Var(predFlags, "pred", "PROTOCOL:LABEL=FILE: a model's `bingli tag` output on the dev split (repeatable)")
 	flag.Parse()
 	data := *dataDir
 	for _, pc := range []struct{ proto, ds, path, schema, part string }{
@@ -51,6 +76,28 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+		// found[label][docID] holds the model's entities as "start end type".
+		found := map[string]map[string]map[string]bool{}
+		for _, lf := range predFlags[pc.proto] {
+			pds, err := corpus.ReadJSONL(lf[1])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			m := map[string]map[string]bool{}
+			for _, d := range pds.Docs {
+				m[d.ID] = map[string]bool{}
+				for _, e := range d.Entities {
+					m[d.ID][fmt.Sprint(e.Start, e.End, e.Type)] = true
+				}
+			}
+			found[lf[0]] = m
+		}
+		classN := make([]int, len(classes))
+		hits := map[string][]int{}
+		for _, lf := range predFlags[pc.proto] {
+			hits[lf[0]] = make([]int, len(classes))
+		}
 		var n, annSame, annOther, listSame, listOther, none int
 		for _, d := range eval {
 			r := []rune(d.Text)
@@ -73,22 +120,41 @@ func main() {
 						}
 					}
 				}
+				var class int
 				switch {
 				case annT:
 					annSame++
 				case ann:
-					annOther++
+					annOther, class = annOther+1, 1
 				case lstT:
-					listSame++
+					listSame, class = listSame+1, 2
 				case lst:
-					listOther++
+					listOther, class = listOther+1, 3
 				default:
-					none++
+					none, class = none+1, 4
+				}
+				classN[class]++
+				for label, m := range found {
+					if m[d.ID][fmt.Sprint(e.Start, e.End, e.Type)] {
+						hits[label][class]++
+					}
 				}
 			}
 		}
 		f := func(k int) string { return fmt.Sprintf("%d (%.1f%%)", k, 100*float64(k)/float64(n)) }
 		fmt.Printf("%s %s: %d gold; seen in train same type %s, train other type %s; list only right type %s, list only other type %s; not in dictionary %s\n",
 			pc.proto, pc.part, n, f(annSame), f(annOther), f(listSame), f(listOther), f(none))
+		if len(predFlags[pc.proto]) == 0 {
+			continue
+		}
+		fmt.Printf("  recall by class (found / mentions), and the misses as points of overall recall:\n")
+		for c, name := range classes {
+			fmt.Printf("  %-28s %5d", name, classN[c])
+			for _, lf := range predFlags[pc.proto] {
+				h := hits[lf[0]][c]
+				fmt.Printf("  %s %5.1f%% (misses %.2f pts)", lf[0], 100*float64(h)/float64(max(classN[c], 1)), 100*float64(classN[c]-h)/float64(n))
+			}
+			fmt.Println()
+		}
 	}
 }
