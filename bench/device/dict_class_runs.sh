@@ -5,13 +5,14 @@
 # protocol's dev split (DEVDIR/ccks-dev.jsonl, DEVDIR/yidu-dev.jsonl: `bingli data convert
 # … --to jsonl --protocol P --part dev`). OUT gets the logs, the bundles' metrics and the
 # predictions, for `go run ./bench/dictcoverage --pred P:LABEL=OUT/pred-….jsonl`.
-# Variants as in dict_gain_runs.sh: chars (--dict=false), jk (default), match (--dict-match).
+# Variants as in dict_gain_runs.sh: chars (--dict=false), jk (default), match (--dict-match);
+# match-blank adds --dict-blank $BLANK (default 0.3).
 set -u
 bingli=$1 data=$2 devdir=$3 out=$4
 shift 4
 runs=$(mktemp -d)
 mkdir -p "$out"
-declare -A flags=([chars]="--dict=false" [jk]="" [match]="--dict-match")
+declare -A flags=([chars]="--dict=false" [jk]="" [match]="--dict-match" [match-blank]="--dict-match --dict-blank ${BLANK:-0.3}")
 declare -A dev=([ccks2017-split5]=ccks-dev.jsonl [yidu-train-dev]=yidu-dev.jsonl)
 for p in ccks2017-split5 yidu-train-dev; do
 	for v in "$@"; do

@@ -67,6 +67,7 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	deviceName := fs.String("device", "auto", device.FlagHelp)
 	quantize := fs.Bool("quantize", false, "store the bundle's matrices as int8 (per-row scales)")
 	quiet := fs.Bool("quiet", false, "no per-batch progress bar")
+	dictBlank := fs.Float64("dict-blank", 0, "probability that a training segment is shown, for an epoch, without its dictionary features (0: off)")
 	maxTime := fs.Duration("max-time", 0, "stop starting new epochs after this much training time (0: no limit); the run then finishes normally")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the training to this file")
 	dumpSegments := fs.String("dump-segments", "", "write the encoded training segments (characters, dictionary features, gold tags) as JSON to this file for a peer implementation (bench/pytorch/gpu_tagger_bench.py), then exit")
@@ -82,6 +83,12 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 	}
 	if *dictMatch && !*useDict {
 		return usagef("--dict-match needs the dictionary (--dict)")
+	}
+	if !(*dictBlank >= 0 && *dictBlank < 1) {
+		return usagef("--dict-blank %v: want a probability in [0, 1)", *dictBlank)
+	}
+	if *dictBlank > 0 && !*useDict {
+		return usagef("--dict-blank needs the dictionary (--dict)")
 	}
 	if (*protocol == "") == (*release == "") {
 		return usagef("give exactly one of --protocol NAME and --release DATASET")
@@ -230,7 +237,7 @@ every epoch to --out/checkpoint.safetensors.zst; --resume continues from it.`)
 		return usagef("%v", err)
 	}
 	tcfg := tagger.TrainConfig{Epochs: *epochs, BatchSize: *batch, LR: float32(*lr), WeightDecay: float32(*wd),
-		ClipNorm: float32(*clip), Patience: *patience, Seed: *seed}
+		ClipNorm: float32(*clip), Patience: *patience, Seed: *seed, DictBlank: *dictBlank}
 	if *release != "" {
 		tcfg.Patience = 0
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bingli/bingli/lexicon"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -26,6 +27,11 @@ type TrainConfig struct {
 	// Patience stops training after this many epochs without a better dev F1 (0: never).
 	Patience int    `json:"patience"`
 	Seed     uint64 `json:"seed"`
+	// DictBlank is the probability that a training segment is shown, for one epoch, with
+	// its dictionary features blanked (every BIO-type feature "O", no match bits), so that
+	// the characters alone must carry its mentions: with every segment matched, a model
+	// learns to doubt text the dictionary does not know (0: off).
+	DictBlank float64 `json:"dict_blank,omitempty"`
 }
 
 // DefaultTrainConfig mirrors the peer recipe of the issue: Adam(W) 1e-3, batch 32, gradient
@@ -122,6 +128,8 @@ func (t *Trainer) RunEpoch(ctx context.Context) (EpochStats, error) {
 	// same batches as an uninterrupted one.
 	rng := rand.New(rand.NewPCG(t.Cfg.Seed, uint64(epoch)))
 	batches := Batches(t.Train, t.Cfg.BatchSize, rng)
+	// A stream of its own, so that blanking leaves the batch order as it was.
+	blankRNG := rand.New(rand.NewPCG(t.Cfg.Seed^0x626c616e6b, uint64(epoch)))
 	start := time.Now()
 	var sum float64
 	for i, idx := range batches {
@@ -131,6 +139,9 @@ func (t *Trainer) RunEpoch(ctx context.Context) (EpochStats, error) {
 		b, err := MakeBatch(t.Train, idx)
 		if err != nil {
 			return st, err
+		}
+		if t.Cfg.DictBlank > 0 {
+			blankDict(b, blankRNG, t.Cfg.DictBlank)
 		}
 		if err := t.opt.ZeroGrad(); err != nil {
 			return st, err
@@ -351,4 +362,22 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 		t.best = nil
 	}
 	return nil
+}
+
+// blankDict blanks the dictionary features of each segment of b with probability p.
+func blankDict(b *Batch, rng *rand.Rand, p float64) {
+	const M = lexicon.NumMatchFeatures
+	for i := 0; i < b.B; i++ {
+		if rng.Float64() >= p {
+			continue
+		}
+		for t := 0; t < b.T; t++ {
+			if b.Dict != nil {
+				b.Dict[t*b.B+i] = 0
+			}
+			if b.Match != nil {
+				clear(b.Match[(t*b.B+i)*M : (t*b.B+i+1)*M])
+			}
+		}
+	}
 }

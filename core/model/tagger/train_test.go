@@ -227,3 +227,47 @@ func TestResume(t *testing.T) {
 		t.Errorf("epoch 4 loss %v vs resumed %v", full.History[3].TrainLoss, resumed.History[3].TrainLoss)
 	}
 }
+
+// TestBlankDict blanks whole segments' dictionary features and nothing else.
+func TestBlankDict(t *testing.T) {
+	segs := tinySegments(64, rand.New(rand.NewPCG(3, 4)))
+	idx := make([]int, len(segs))
+	for i := range idx {
+		idx[i] = i
+	}
+	const M = lexicon.NumMatchFeatures
+	for _, p := range []float64{0, 0.5, 0.999999} {
+		b, err := MakeBatch(segs, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig, _ := MakeBatch(segs, idx)
+		blankDict(b, rand.New(rand.NewPCG(1, 1)), p)
+		blanked := 0
+		for i := 0; i < b.B; i++ {
+			same, zero := true, true
+			for tt := 0; tt < b.T; tt++ {
+				k := tt*b.B + i
+				for f := k * M; f < (k+1)*M; f++ {
+					same = same && b.Match[f] == orig.Match[f]
+					zero = zero && b.Match[f] == 0
+				}
+				same = same && b.Dict[k] == orig.Dict[k]
+				zero = zero && b.Dict[k] == 0
+				if b.Chars[k] != orig.Chars[k] {
+					t.Fatalf("p=%v: characters changed", p)
+				}
+			}
+			if !same && !zero {
+				t.Fatalf("p=%v: segment %d partly blanked", p, i)
+			}
+			if !same {
+				blanked++
+			}
+		}
+		switch {
+		case p == 0 && blanked != 0, p > 0.99 && blanked < b.B-2, p == 0.5 && (blanked < 16 || blanked > 48):
+			t.Errorf("p=%v: %d of %d segments blanked", p, blanked, b.B)
+		}
+	}
+}
