@@ -204,10 +204,7 @@ func (d *doc) addrChain(p int) (int, int) {
 	n := 0
 	for p < len(d.rs) {
 		if e := d.placeAt(p); e > 0 {
-			if loc := rePlaceSfx.FindStringIndex(string(d.rs[e:min(e+6, len(d.rs))])); loc != nil {
-				e += len([]rune(string(d.rs[e:min(e+6, len(d.rs))])[:loc[1]]))
-			}
-			p, n = e, n+1
+			p, n = d.afterSuffix(e), n+1
 			continue
 		}
 		rest := string(d.rs[p:min(p+16, len(d.rs))])
@@ -218,12 +215,19 @@ func (d *doc) addrChain(p int) (int, int) {
 		p += len([]rune(rest[:loc[1]]))
 		// A name ending in a suffix rune takes the suffix after it too: 王家屯村, 李庄路 (the
 		// shortest match stopped at 屯 or 庄, and 村 or 路 alone is no component).
-		if loc := rePlaceSfx.FindStringIndex(string(d.rs[p:min(p+6, len(d.rs))])); loc != nil {
-			p += len([]rune(string(d.rs[p:min(p+6, len(d.rs))])[:loc[1]]))
-		}
+		p = d.afterSuffix(p)
 		n++
 	}
 	return p, n
+}
+
+// afterSuffix returns the end of an address suffix (省, 村, 自治区 …) starting at p, or p.
+func (d *doc) afterSuffix(p int) int {
+	next := string(d.rs[p:min(p+6, len(d.rs))])
+	if loc := rePlaceSfx.FindStringIndex(next); loc != nil {
+		return p + len([]rune(next[:loc[1]]))
+	}
+	return p
 }
 
 func (d *doc) detectAddress() {
@@ -245,7 +249,7 @@ func (d *doc) detectAddress() {
 		}
 		// A place name counts with a suffix (北京市) or when more components follow.
 		end, n := d.addrChain(i)
-		sfx := rePlaceSfx.MatchString(string(d.rs[pe:min(pe+6, len(d.rs))]))
+		sfx := d.afterSuffix(pe) > pe
 		if sfx || n >= 2 {
 			d.add(i, end, Address, "address-place")
 			i = end - 1
