@@ -14,15 +14,22 @@ shift 4
 runs=$(mktemp -d)
 mkdir -p "$out"
 declare -A flags=([chars]="--dict=false" [jk]="" [match]="--dict-match" [match-blank]="--dict-match --dict-blank ${BLANK:-0.3}")
+# Every variant is checked before any run starts.
+for v in "$@"; do
+	if [[ $v == match-blank?* ]]; then
+		flags[$v]="--dict-match --dict-blank ${v#match-blank}"
+	elif [[ ! -v flags[$v] ]]; then
+		echo "dict_class_runs.sh: unknown variant $v (chars, jk, match, match-blank, match-blankP)" >&2
+		exit 2
+	fi
+done
 declare -A dev=([ccks2017-split5]=ccks-dev.jsonl [yidu-train-dev]=yidu-dev.jsonl)
 for p in ccks2017-split5 yidu-train-dev; do
 	for v in "$@"; do
-		f=${flags[$v]-}
-		[[ $v == match-blank?* ]] && f="--dict-match --dict-blank ${v#match-blank}"
 		for s in 1 2 3; do
 			# shellcheck disable=SC2086
 			"$bingli" train --protocol "$p" --data "$data" --device cuda --seed "$s" --epochs 40 --patience 8 \
-				--max-time "${BUDGET:-6m}" $f --quiet --out "$runs/$p-$v-s$s" > "$out/$p-$v-s$s.log" 2>&1 &
+				--max-time "${BUDGET:-6m}" ${flags[$v]} --quiet --out "$runs/$p-$v-s$s" > "$out/$p-$v-s$s.log" 2>&1 &
 		done
 	done
 done
